@@ -1,0 +1,53 @@
+"""Second factor: hosts, supervisors and administrators must pass TOTP before anything else."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
+
+from evaluation.permissions import user_groups
+
+SECOND_FACTOR_GROUPS = frozenset({"host", "supervisor"})
+# Pages a user who still owes the second factor may reach.
+EXEMPT_URL_NAMES = frozenset({"logout", "otp_verify", "otp_setup", "set_language"})
+
+
+def needs_second_factor(user: object) -> bool:
+    if not settings.EVAL_REQUIRE_SECOND_FACTOR or not getattr(user, "is_authenticated", False):
+        return False
+    return bool(
+        getattr(user, "is_superuser", False)
+        or getattr(user, "is_staff", False)
+        or user_groups(user) & SECOND_FACTOR_GROUPS  # type: ignore[arg-type]
+    )
+
+
+class SecondFactorMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = request.user
+        if needs_second_factor(user) and not user.is_verified():  # type: ignore[union-attr]
+            match = request.resolver_match or _resolve(request.path_info)
+            if not (match and match.url_name in EXEMPT_URL_NAMES) and not request.path_info.startswith(
+                settings.STATIC_URL
+            ):
+                from django_otp import devices_for_user
+
+                target = "otp_verify" if any(devices_for_user(user, confirmed=True)) else "otp_setup"
+                return HttpResponseRedirect(f"{reverse(target)}?{urlencode({'next': request.get_full_path()})}")
+        return self.get_response(request)
+
+
+def _resolve(path: str):  # type: ignore[no-untyped-def]
+    from django.urls import Resolver404, resolve
+
+    try:
+        return resolve(path)
+    except Resolver404:
+        return None

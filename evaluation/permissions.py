@@ -1,0 +1,119 @@
+"""Who may do what in a session. Default deny: a user has a role in a session only if both
+
+1. they belong to the role's Django group (the pool the center drew them from), and
+2. the session names them: an assignment (host, attendant, reviewer, supervisor), a seat on the
+   committee that is neither recused nor removed (member, leader), or a bid on the lot (bidder).
+
+The tenderer's representative sits on the committee by appointment, without a pool group.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+
+from evaluation.exceptions import Refused
+from evaluation.models import Assignment, Bid, CommitteeMember, EvaluationSession, Phase, SessionRole
+
+
+class Role(StrEnum):
+    HOST = "host"
+    ATTENDANT = "attendant"
+    REVIEWER = "reviewer"
+    SUPERVISOR = "supervisor"
+    MEMBER = "member"
+    LEADER = "leader"
+    BIDDER = "bidder"
+
+
+# The Django group each role's holders belong to; leader is elected per session and has none.
+ROLE_GROUPS: dict[Role, str] = {
+    Role.HOST: "host",
+    Role.ATTENDANT: "attendant",
+    Role.REVIEWER: "reviewer",
+    Role.SUPERVISOR: "supervisor",
+    Role.MEMBER: "expert",
+    Role.BIDDER: "bidder",
+}
+STAFF_ROLES = frozenset({Role.HOST, Role.ATTENDANT, Role.REVIEWER, Role.SUPERVISOR})
+COMMITTEE_ROLES = frozenset({Role.MEMBER, Role.LEADER})
+
+User = AbstractBaseUser | AnonymousUser
+
+
+def user_groups(user: User) -> frozenset[str]:
+    if not user.is_authenticated:
+        return frozenset()
+    cached: frozenset[str] | None = getattr(user, "_eval_groups", None)
+    if cached is None:
+        cached = frozenset(user.groups.values_list("name", flat=True))  # type: ignore[union-attr]
+        user._eval_groups = cached  # type: ignore[union-attr]
+    return cached
+
+
+def seat_of(user: User, session: EvaluationSession) -> CommitteeMember | None:
+    """The user's seat on the session's committee, recused or not (None if they never sat)."""
+    if not user.is_authenticated:
+        return None
+    return CommitteeMember.objects.filter(session=session, user_id=user.pk).select_related("venue").first()
+
+
+def session_roles(user: User, session: EvaluationSession) -> frozenset[Role]:
+    if not user.is_authenticated or not user.is_active:
+        return frozenset()
+    groups = user_groups(user)
+    roles: set[Role] = set()
+    for assignment in Assignment.objects.filter(session=session, user_id=user.pk):
+        role = Role(assignment.role)
+        if ROLE_GROUPS[role] in groups:
+            roles.add(role)
+    seat = seat_of(user, session)
+    if seat is not None and seat.is_seated:
+        if seat.kind == CommitteeMember.Kind.TENDERER_REP or ROLE_GROUPS[Role.MEMBER] in groups:
+            roles.add(Role.MEMBER)
+            if seat.role == CommitteeMember.Role.LEADER:
+                roles.add(Role.LEADER)
+    if ROLE_GROUPS[Role.BIDDER] in groups and Bid.objects.filter(lot=session.lot_id, bidder__users=user.pk).exists():
+        roles.add(Role.BIDDER)
+    return frozenset(roles)
+
+
+def attendant_venue_ids(user: User, session: EvaluationSession) -> frozenset[int]:
+    if ROLE_GROUPS[Role.ATTENDANT] not in user_groups(user):
+        return frozenset()
+    return frozenset(
+        v
+        for v in Assignment.objects.filter(
+            session=session, user_id=user.pk, role=SessionRole.ATTENDANT
+        ).values_list("venue_id", flat=True)
+        if v is not None
+    )
+
+
+def require_role(user: User, session: EvaluationSession, allowed: frozenset[Role], action: str) -> frozenset[Role]:
+    roles = session_roles(user, session)
+    if not roles & allowed:
+        names = "、".join(sorted(r.value for r in allowed))
+        raise Refused(f"{action}: only {names} may do this in this session", code="forbidden")
+    return roles
+
+
+def can_view_session(user: User, session: EvaluationSession) -> bool:
+    """Anyone with a role in the session sees its page; a recused or removed member does not."""
+    return bool(session_roles(user, session))
+
+
+def check_not_sealed(session: EvaluationSession, action: str) -> None:
+    if session.phase == Phase.SEALED_OVERNIGHT:
+        raise Refused(f"{action}: the session is sealed overnight", code="sealed")
+
+
+def check_verifier(user: User, session: EvaluationSession, member: CommitteeMember) -> None:
+    """The host verifies anyone; a venue attendant only the members seated in their venue."""
+    roles = session_roles(user, session)
+    if Role.HOST in roles:
+        return
+    if Role.ATTENDANT in roles and member.venue_id in attendant_venue_ids(user, session):
+        return
+    raise Refused("check-in: only the host or the attendant of the member's venue may verify", code="forbidden")

@@ -1,0 +1,35 @@
+"""Shared fixtures: the personas, and the rule that in CI a missing service fails instead of skipping."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from django.conf import settings
+from hypothesis import settings as hypothesis_settings
+
+from tests.personas import Cast, build_cast
+
+hypothesis_settings.register_profile("ci", max_examples=200, deadline=None, derandomize=True)
+hypothesis_settings.register_profile("dev", max_examples=50, deadline=None)
+hypothesis_settings.load_profile("ci" if os.environ.get("CI") == "true" else "dev")
+
+
+def require_service(name: str, available: bool, why: str = "") -> None:
+    """Skip locally when a real service is missing; in CI (CI=true) fail instead."""
+    if available:
+        return
+    message = f"{name} is not available{': ' + why if why else ''}"
+    if settings.CI:
+        pytest.fail(f"{message} (CI needs it: a test may not skip for a missing service)")
+    pytest.skip(message)
+
+
+@pytest.fixture
+def cast(db) -> Cast:
+    return build_cast()
+
+
+@pytest.fixture
+def procurement_cast(db) -> Cast:
+    return build_cast(category="gov_procurement")

@@ -1,0 +1,216 @@
+"""The named people of the test suite and the session they meet in.
+
+A host at the main venue in 杭州; a five-member committee in three cities (杭州, 宁波, 温州) that
+includes the tenderer's representative; an attendant for each sub-venue; a reviewer; a supervisor;
+two bidders; and a spare expert for replacements.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from django.contrib.auth.models import Group, User
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from evaluation import actions
+from evaluation.identifiers import credit_code_check_char
+from evaluation.models import (
+    Bidder,
+    BidOpeningRecord,
+    Category,
+    CommitteeMember,
+    EvaluationSession,
+    Expert,
+    Lot,
+    Phase,
+    SessionRole,
+    TenderProject,
+    Venue,
+)
+from evaluation.opening import import_opening_record
+from evaluation.phases import MAIN_LINE
+
+PASSWORD = "correct-horse-battery-staple"
+
+
+def credit_code(seed: str) -> str:
+    body = ("91330100" + seed).ljust(17, "0")[:17]
+    return body + credit_code_check_char(body)
+
+
+def make_user(username: str, *groups: str, full_name: str = "", staff: bool = False) -> User:
+    user = User.objects.create_user(username, password=PASSWORD, first_name=full_name, is_staff=staff)
+    for name in groups:
+        user.groups.add(Group.objects.get_or_create(name=name)[0])
+    return user
+
+
+def make_expert(username: str, full_name: str, city: str) -> User:
+    user = make_user(username, "expert", full_name=full_name)
+    Expert.objects.create(user=user, full_name=full_name, city=city, specialties=["房建"], employer=f"{city}设计院")
+    return user
+
+
+@dataclass
+class Cast:
+    session: EvaluationSession
+    lot: Lot
+    main: Venue
+    ningbo: Venue
+    wenzhou: Venue
+    host: User
+    li: User  # expert, 杭州 (main venue)
+    zhang: User  # expert, 宁波
+    chen: User  # expert, 温州
+    liu: User  # expert, 杭州
+    zhao: User  # the tenderer's representative, 杭州
+    qian: User  # spare expert, 宁波, not seated
+    sun: User  # attendant, 宁波
+    zhou: User  # attendant, 温州
+    wu: User  # reviewer
+    zheng: User  # supervisor
+    outsider: User  # an expert of another session
+    bidder_a: Bidder
+    bidder_b: Bidder
+    bidder_a_user: User
+    bidder_b_user: User
+
+    @property
+    def committee(self) -> list[User]:
+        return [self.li, self.zhang, self.chen, self.liu, self.zhao]
+
+    def member(self, user: User) -> CommitteeMember:
+        return CommitteeMember.objects.get(session=self.session, user=user)
+
+    def refresh(self) -> EvaluationSession:
+        self.session.refresh_from_db()
+        return self.session
+
+
+def build_cast(category: str = Category.BUILDING_MUNICIPAL) -> Cast:
+    main = Venue.objects.create(city="杭州", center="杭州市公共资源交易中心", room="第一评标室")
+    ningbo = Venue.objects.create(city="宁波", center="宁波市公共资源交易中心", room="远程评标室")
+    wenzhou = Venue.objects.create(city="温州", center="温州市公共资源交易中心", room="远程评标室")
+    project = TenderProject.objects.create(
+        code="ZJ-2026-001", name="第一中学教学楼扩建工程", category=category, tenderer="某市教育局", agency="某招标代理"
+    )
+    lot = Lot.objects.create(project=project, code="BD01", name="土建标段", ceiling_price=Decimal("12500000.00"))
+    host = make_user("wang_host", "host", full_name="王主持", staff=True)
+    experts = {
+        "li": make_expert("li", "李明", "杭州"),
+        "zhang": make_expert("zhang", "张华", "宁波"),
+        "chen": make_expert("chen", "陈静", "温州"),
+        "liu": make_expert("liu", "刘洋", "杭州"),
+        "qian": make_expert("qian", "钱进", "宁波"),
+        "outsider": make_expert("outsider", "外人", "杭州"),
+    }
+    zhao = make_user("zhao_rep", full_name="赵代表")
+    sun = make_user("sun_attendant", "attendant", full_name="孙核验")
+    zhou = make_user("zhou_attendant", "attendant", full_name="周核验")
+    wu = make_user("wu_reviewer", "reviewer", full_name="吴审查")
+    zheng = make_user("zheng_supervisor", "supervisor", full_name="郑监督")
+    bidder_a = Bidder.objects.create(name="甲建设集团有限公司", credit_code=credit_code("AAAA01"))
+    bidder_b = Bidder.objects.create(name="乙建工有限公司", credit_code=credit_code("BBBB02"))
+    bidder_a_user = make_user("bidder_a", "bidder")
+    bidder_b_user = make_user("bidder_b", "bidder")
+    bidder_a.users.add(bidder_a_user)
+    bidder_b.users.add(bidder_b_user)
+
+    session = actions.create_session(
+        host, lot, scheduled_start=datetime(2026, 12, 1, 1, 0, tzinfo=UTC), main_venue=main,
+        sub_venues=[ningbo, wenzhou], title="第一中学教学楼扩建工程 土建标段 评标",
+    )
+    actions.assign(host, session, sun, SessionRole.ATTENDANT, venue=ningbo)
+    actions.assign(host, session, zhou, SessionRole.ATTENDANT, venue=wenzhou)
+    actions.assign(host, session, wu, SessionRole.REVIEWER)
+    actions.assign(host, session, zheng, SessionRole.SUPERVISOR)
+    seats = [("li", main), ("zhang", ningbo), ("chen", wenzhou), ("liu", main)]
+    for name, venue in seats:
+        actions.do_add_member(session, host, experts[name], venue=venue)
+    actions.do_add_member(session, host, zhao, venue=main, kind=CommitteeMember.Kind.TENDERER_REP)
+    session.refresh_from_db()
+    return Cast(
+        session=session, lot=lot, main=main, ningbo=ningbo, wenzhou=wenzhou, host=host,
+        li=experts["li"], zhang=experts["zhang"], chen=experts["chen"], liu=experts["liu"], zhao=zhao,
+        qian=experts["qian"], sun=sun, zhou=zhou, wu=wu, zheng=zheng, outsider=experts["outsider"],
+        bidder_a=bidder_a, bidder_b=bidder_b, bidder_a_user=bidder_a_user, bidder_b_user=bidder_b_user,
+    )
+
+
+def opening_json(cast: Cast) -> str:
+    return (
+        '{"lot": "BD01", "opened_at": "2026-12-01T09:00:00+08:00", "ceiling_price": "12500000.00", "bids": ['
+        f'{{"bidder": "{cast.bidder_a.name}", "credit_code": "{cast.bidder_a.credit_code}", "price": "11800000.00",'
+        ' "decryption": "success", "decrypted_at": "2026-12-01T09:05:00+08:00"},'
+        f'{{"bidder": "{cast.bidder_b.name}", "credit_code": "{cast.bidder_b.credit_code}", "price": 12100000.50,'
+        ' "decryption": "success", "decrypted_at": "2026-12-01T09:06:00+08:00"}]}'
+    )
+
+
+def verify_all(cast: Cast) -> None:
+    for user in cast.committee:
+        member = cast.member(user)
+        if member.is_seated:
+            actions.do_verify_member(cast.session, cast.host, member.pk)
+
+
+def declare_all(cast: Cast) -> None:
+    for user in cast.committee:
+        if cast.member(user).is_seated:
+            actions.do_declare(cast.session, user, "recusal", grounds=[])
+            actions.do_declare(cast.session, user, "integrity")
+
+
+def elect(cast: Cast, leader: User) -> None:
+    target = cast.member(leader).pk
+    for user in cast.committee:
+        actions.do_cast_vote(cast.session, user, target)
+
+
+def _step(cast: Cast, phase: Phase) -> None:
+    """Do what the session's people do to move from the phase before ``phase`` into it."""
+    session, host = cast.session, cast.host
+    if phase == Phase.CHECK_IN:
+        actions.do_transition(session, host, "open_check_in")
+    elif phase == Phase.DECLARATIONS:
+        verify_all(cast)
+        actions.do_transition(session, host, "open_declarations")
+    elif phase == Phase.LEADER_ELECTION:
+        declare_all(cast)
+        actions.do_transition(session, host, "open_election")
+    elif phase == Phase.PRELIMINARY_REVIEW:
+        elect(cast, cast.li)
+        if not BidOpeningRecord.objects.filter(lot=cast.lot).exists():
+            import_opening_record(cast.lot, opening_json(cast), host)
+        actions.do_transition(session, host, "open_preliminary_review")
+    elif phase == Phase.DETAILED_REVIEW:
+        actions.do_transition(session, host, "open_detailed_review")
+    elif phase == Phase.SUMMARY:
+        actions.do_transition(session, host, "open_summary")
+    elif phase == Phase.SIGNING:
+        actions.do_transition(session, cast.li, "finalise")
+    elif phase == Phase.ARCHIVED:
+        actions.do_transition(session, host, "archive")
+
+
+def advance_to(cast: Cast, phase: Phase) -> EvaluationSession:
+    """Drive the session along the main line, as its people would, until it reaches ``phase``."""
+    for reached in MAIN_LINE[1:]:
+        if cast.refresh().phase == phase:
+            break
+        _step(cast, reached)
+        assert cast.refresh().phase == reached
+    assert cast.session.phase == phase, f"could not reach {phase} (stopped at {cast.session.phase})"
+    return cast.session
+
+
+def login_verified(client, user: User) -> None:
+    """Log the user in with the second factor passed, as after a correct TOTP code."""
+    client.force_login(user)
+    device, _ = TOTPDevice.objects.get_or_create(user=user, name="test", defaults={"confirmed": True})
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
