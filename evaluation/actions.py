@@ -474,3 +474,19 @@ def do_re_evaluate(
     broadcast(old.pk, "re_evaluation.created", {"new_session": new.pk}, version=old.audit_seq)
     return new
 
+
+
+# --- refusals that are evidence -----------------------------------------------------------------
+
+
+def record_sealed_access(session: EvaluationSession | int, actor: User, what: str) -> None:
+    """Log an attempt to read or write a sealed session's data (DESIGN.md §6), in its own transaction.
+
+    The caller refuses the access; this only keeps the attempt. It is seal-neutral: unsealing does
+    not count it as a change of the sealed data.
+    """
+    with transaction.atomic():
+        session = _lock(session)
+        if not session.is_sealed:
+            return
+        record_event(session, actor, "sealed.access_refused", {"what": what[:200]})
