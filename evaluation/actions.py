@@ -231,7 +231,7 @@ def do_transition(session: EvaluationSession | int, actor: User, name: str, *, r
     session.phase, session.phase_changed_at = new, now
     session.save(update_fields=["phase", "return_phase", "phase_changed_at", "outcome_reason"])
     record_event(session, actor, "phase.changed", payload)
-    if new == Phase.LEADER_ELECTION:
+    if name == "open_election":
         _open_round(session, actor, 1, _eligible_candidates(session))
     broadcast(session.pk, "phase.changed", {
         "from": old, "to": new, "transition": name, "reason": reason, "return_phase": session.return_phase,

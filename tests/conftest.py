@@ -25,6 +25,12 @@ def require_service(name: str, available: bool, why: str = "") -> None:
     pytest.skip(message)
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # The personas are many; PBKDF2's deliberate slowness would dominate the suite's time.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def cast(db) -> Cast:
     return build_cast()

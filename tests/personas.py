@@ -170,30 +170,34 @@ def elect(cast: Cast, leader: User) -> None:
         actions.do_cast_vote(cast.session, user, target)
 
 
-def _step(cast: Cast, phase: Phase) -> None:
-    """Do what the session's people do to move from the phase before ``phase`` into it."""
-    session, host = cast.session, cast.host
-    if phase == Phase.CHECK_IN:
-        actions.do_transition(session, host, "open_check_in")
-    elif phase == Phase.DECLARATIONS:
+def prepare(cast: Cast, phase: Phase) -> None:
+    """Do what the session's people do before the host may move the session into ``phase``."""
+    if phase == Phase.DECLARATIONS:
         verify_all(cast)
-        actions.do_transition(session, host, "open_declarations")
     elif phase == Phase.LEADER_ELECTION:
         declare_all(cast)
-        actions.do_transition(session, host, "open_election")
     elif phase == Phase.PRELIMINARY_REVIEW:
         elect(cast, cast.li)
         if not BidOpeningRecord.objects.filter(lot=cast.lot).exists():
-            import_opening_record(cast.lot, opening_json(cast), host)
-        actions.do_transition(session, host, "open_preliminary_review")
-    elif phase == Phase.DETAILED_REVIEW:
-        actions.do_transition(session, host, "open_detailed_review")
-    elif phase == Phase.SUMMARY:
-        actions.do_transition(session, host, "open_summary")
-    elif phase == Phase.SIGNING:
-        actions.do_transition(session, cast.li, "finalise")
-    elif phase == Phase.ARCHIVED:
-        actions.do_transition(session, host, "archive")
+            import_opening_record(cast.lot, opening_json(cast), cast.host)
+
+
+MAIN_LINE_TRANSITIONS = {
+    Phase.CHECK_IN: "open_check_in",
+    Phase.DECLARATIONS: "open_declarations",
+    Phase.LEADER_ELECTION: "open_election",
+    Phase.PRELIMINARY_REVIEW: "open_preliminary_review",
+    Phase.DETAILED_REVIEW: "open_detailed_review",
+    Phase.SUMMARY: "open_summary",
+    Phase.SIGNING: "finalise",
+    Phase.ARCHIVED: "archive",
+}
+
+
+def _step(cast: Cast, phase: Phase) -> None:
+    prepare(cast, phase)
+    actor = cast.li if phase == Phase.SIGNING else cast.host
+    actions.do_transition(cast.session, actor, MAIN_LINE_TRANSITIONS[phase])
 
 
 def advance_to(cast: Cast, phase: Phase) -> EvaluationSession:
