@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 
 import pytest
-from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import IntegrityError, transaction
 
@@ -18,13 +18,23 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 class Listener:
-    """A channel on the real channel layer, joined to the session's group like a room socket."""
+    """A channel on the real channel layer, joined to the session's group like a room socket.
+
+    It lives on one event loop in its own thread, as a consumer lives on daphne's loop: the Redis
+    layer binds a channel's receive buffer to the loop that first used it.
+    """
 
     def __init__(self, session_id: int) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
         self.layer = get_channel_layer()
         self.group = session_group(session_id)
-        self.channel = async_to_sync(self.layer.new_channel)()
-        async_to_sync(self.layer.group_add)(self.group, self.channel)
+        self.channel = self._run(self.layer.new_channel())
+        self._run(self.layer.group_add(self.group, self.channel))
+
+    def _run(self, coro, timeout: float = 10.0):
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
 
     def receive(self, timeout: float = 1.0) -> dict | None:
         async def get() -> dict | None:
@@ -33,16 +43,18 @@ class Listener:
             except TimeoutError:
                 return None
 
-        return async_to_sync(get)()
+        return self._run(get(), timeout + 5)
 
     def drain(self) -> list[dict]:
         messages = []
-        while (message := self.receive(0.2)) is not None:
+        while (message := self.receive(0.3)) is not None:
             messages.append(message)
         return messages
 
     def close(self) -> None:
-        async_to_sync(self.layer.group_discard)(self.group, self.channel)
+        self._run(self.layer.group_discard(self.group, self.channel))
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(5)
 
 
 @pytest.fixture
