@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
@@ -24,8 +24,8 @@ from evaluation.exceptions import Refused
 from evaluation.models import (
     Assignment,
     Ballot,
-    CoSignRequest,
     CommitteeMember,
+    CoSignRequest,
     Declaration,
     ElectionRound,
     EvaluationSession,
@@ -37,11 +37,19 @@ from evaluation.models import (
     Venue,
     VoteReceipt,
 )
-from evaluation.permissions import ROLE_GROUPS, Role, check_verifier, require_role, seat_of, user_groups
+from evaluation.permissions import (
+    ROLE_GROUPS,
+    Actor,
+    Role,
+    check_verifier,
+    require_role,
+    seat_of,
+    signed_in,
+    user_groups,
+)
 from evaluation.phases import ACTIONS, MAIN_LINE, TRANSITIONS, ActionRule, Transition
 from evaluation.rules import RoundResult, tally_round
 
-User = AbstractBaseUser | AnonymousUser
 MAX_TEXT = 2000
 
 
@@ -53,7 +61,7 @@ def _lock(session: EvaluationSession | int) -> EvaluationSession:
         raise Refused(f"session {pk} does not exist", code="not_found") from exc
 
 
-def _check_action(rule: ActionRule, actor: User, session: EvaluationSession) -> frozenset[Role]:
+def _check_action(rule: ActionRule, actor: Actor, session: EvaluationSession) -> frozenset[Role]:
     if session.phase not in rule.phases:
         raise Refused(f"{rule.name}: not possible in phase {session.phase}", code="wrong_phase")
     return require_role(actor, session, rule.who, rule.name)
@@ -84,21 +92,22 @@ def _member_data(member: CommitteeMember) -> dict[str, Any]:
 
 @transaction.atomic
 def create_session(
-    actor: User,
+    actor: Actor,
     lot: Lot,
     *,
     scheduled_start: datetime,
     main_venue: Venue,
     sub_venues: list[Venue] | tuple[Venue, ...] = (),
     title: str = "",
-    host: AbstractBaseUser | None = None,
+    host: User | None = None,
     re_evaluation_of: EvaluationSession | None = None,
 ) -> EvaluationSession:
     """Open a session for a lot; the lot must have no session, or only finished ones linked in a chain."""
-    host = host or actor  # type: ignore[assignment]
-    if not actor.is_authenticated or not (actor.is_superuser or ROLE_GROUPS[Role.HOST] in user_groups(actor)):
+    creator = signed_in(actor)
+    host = host or creator
+    if not (creator.is_superuser or ROLE_GROUPS[Role.HOST] in user_groups(creator)):
         raise Refused("only a host creates evaluation sessions", code="forbidden")
-    if ROLE_GROUPS[Role.HOST] not in user_groups(host):  # type: ignore[arg-type]
+    if ROLE_GROUPS[Role.HOST] not in user_groups(host):
         raise Refused("the session's host must be in the host group", code="invalid")
     latest = EvaluationSession.objects.select_for_update().filter(lot=lot).order_by("-id").first()
     if latest is not None and latest != re_evaluation_of:
@@ -106,34 +115,46 @@ def create_session(
     if main_venue in sub_venues:
         raise Refused("the main venue cannot also be a sub-venue", code="invalid")
     session = EvaluationSession.objects.create(
-        lot=lot, title=_text(title, "title", required=False) or str(lot), scheduled_start=scheduled_start,
-        re_evaluation_of=re_evaluation_of, phase_changed_at=timezone.now(),
+        lot=lot,
+        title=_text(title, "title", required=False) or str(lot),
+        scheduled_start=scheduled_start,
+        re_evaluation_of=re_evaluation_of,
+        phase_changed_at=timezone.now(),
     )
     SessionVenue.objects.create(session=session, venue=main_venue, kind=SessionVenue.Kind.MAIN)
     for venue in sub_venues:
         SessionVenue.objects.create(session=session, venue=venue, kind=SessionVenue.Kind.SUB)
-    record_event(session, actor, "session.created", {
-        "lot": lot.pk, "lot_code": lot.code, "project": lot.project.code, "scheduled_start": scheduled_start,
-        "main_venue": main_venue.pk, "sub_venues": [v.pk for v in sub_venues],
-        "re_evaluation_of": re_evaluation_of.pk if re_evaluation_of else None,
-    })
-    _add_assignment(actor, session, host, SessionRole.HOST, main_venue)  # type: ignore[arg-type]
+    record_event(
+        session,
+        actor,
+        "session.created",
+        {
+            "lot": lot.pk,
+            "lot_code": lot.code,
+            "project": lot.project.code,
+            "scheduled_start": scheduled_start,
+            "main_venue": main_venue.pk,
+            "sub_venues": [v.pk for v in sub_venues],
+            "re_evaluation_of": re_evaluation_of.pk if re_evaluation_of else None,
+        },
+    )
+    _add_assignment(actor, session, host, SessionRole.HOST, main_venue)
     return session
 
 
 def assign(
-    actor: User, session: EvaluationSession, user: AbstractBaseUser, role: SessionRole, *, venue: Venue | None = None
+    actor: Actor, session: EvaluationSession, user: User, role: SessionRole, *, venue: Venue | None = None
 ) -> Assignment:
     """Assign a host, attendant, reviewer or supervisor; one role per person per session."""
     with transaction.atomic():
         session = _lock(session)
-        if not (actor.is_authenticated and actor.is_superuser):
+        if not signed_in(actor).is_superuser:
             require_role(actor, session, frozenset({Role.HOST}), "assign")
         return _add_assignment(actor, session, user, role, venue)
 
 
 def _add_assignment(
-    actor: User, session: EvaluationSession, user: AbstractBaseUser, role: SessionRole, venue: Venue | None
+    actor: Actor, session: EvaluationSession, user: User, role: SessionRole, venue: Venue | None
 ) -> Assignment:
     if ROLE_GROUPS[Role(role)] not in user_groups(user):
         raise Refused(f"{user.get_username()} is not in the {role} group", code="invalid")
@@ -144,9 +165,17 @@ def _add_assignment(
     ):
         raise Refused("an attendant is assigned to one of the session's venues", code="invalid")
     assignment = Assignment.objects.create(session=session, user=user, role=role, venue=venue)
-    record_event(session, actor, "assignment.added", {
-        "user": user.pk, "username": user.get_username(), "role": role, "venue": venue.pk if venue else None,
-    })
+    record_event(
+        session,
+        actor,
+        "assignment.added",
+        {
+            "user": user.pk,
+            "username": user.get_username(),
+            "role": role,
+            "venue": venue.pk if venue else None,
+        },
+    )
     broadcast(session.pk, "assignment.added", {"user": user.pk, "role": role}, version=session.audit_seq)
     return assignment
 
@@ -161,7 +190,7 @@ class TransitionResult:
     changed: bool
 
 
-def _cosign(t: Transition, actor: User, session: EvaluationSession, roles: frozenset[Role]) -> list[str] | None:
+def _cosign(t: Transition, actor: Actor, session: EvaluationSession, roles: frozenset[Role]) -> list[str] | None:
     """Record one signature of a two-person transition; return both signers once complete."""
     mine = sorted(roles & t.cosign)[0]
     pending = CoSignRequest.objects.filter(session=session, transition=t.name).select_related("requested_by").first()
@@ -172,7 +201,11 @@ def _cosign(t: Transition, actor: User, session: EvaluationSession, roles: froze
     if pending is not None:
         raise Refused(f"{t.name}: already signed by the {mine}; waiting for the other signer", code="pending")
     CoSignRequest.objects.create(
-        session=session, transition=t.name, requested_by=actor, requested_role=mine, requested_at=timezone.now()
+        session=session,
+        transition=t.name,
+        requested_by=signed_in(actor),
+        requested_role=mine,
+        requested_at=timezone.now(),
     )
     record_event(session, actor, "cosign.requested", {"transition": t.name, "role": mine})
     broadcast(session.pk, "cosign.requested", {"transition": t.name, "role": mine}, version=session.audit_seq)
@@ -190,7 +223,7 @@ def _target(t: Transition, session: EvaluationSession) -> Phase:
 
 
 @transaction.atomic
-def do_transition(session: EvaluationSession | int, actor: User, name: str, *, reason: str = "") -> TransitionResult:
+def do_transition(session: EvaluationSession | int, actor: Actor, name: str, *, reason: str = "") -> TransitionResult:
     t = TRANSITIONS.get(name)
     if t is None:
         raise Refused(f"unknown transition {name!r}", code="invalid")
@@ -218,11 +251,11 @@ def do_transition(session: EvaluationSession | int, actor: User, name: str, *, r
         # The head the seal covers; unsealing checks the chain still leads to it unchanged.
         payload["sealed_head"] = session.audit_head
     if new == Phase.SUSPENDED:
-        Suspension.objects.create(session=session, cause=reason, started_at=now, started_by=actor)
+        Suspension.objects.create(session=session, cause=reason, started_at=now, started_by=signed_in(actor))
     if old == Phase.SUSPENDED:
         suspension = Suspension.objects.filter(session=session, ended_at__isnull=True).order_by("-started_at").first()
         if suspension is not None:
-            suspension.ended_at, suspension.ended_by = now, actor
+            suspension.ended_at, suspension.ended_by = now, signed_in(actor)
             suspension.save(update_fields=["ended_at", "ended_by"])
             payload["suspended_seconds"] = int((now - suspension.started_at).total_seconds())
     if new in (Phase.FAILED, Phase.STOPPED):
@@ -233,9 +266,18 @@ def do_transition(session: EvaluationSession | int, actor: User, name: str, *, r
     record_event(session, actor, "phase.changed", payload)
     if name == "open_election":
         _open_round(session, actor, 1, _eligible_candidates(session))
-    broadcast(session.pk, "phase.changed", {
-        "from": old, "to": new, "transition": name, "reason": reason, "return_phase": session.return_phase,
-    }, version=session.audit_seq)
+    broadcast(
+        session.pk,
+        "phase.changed",
+        {
+            "from": old,
+            "to": new,
+            "transition": name,
+            "reason": reason,
+            "return_phase": session.return_phase,
+        },
+        version=session.audit_seq,
+    )
     return TransitionResult(session, changed=True)
 
 
@@ -243,7 +285,9 @@ def do_transition(session: EvaluationSession | int, actor: User, name: str, *, r
 
 
 @transaction.atomic
-def do_verify_member(session: EvaluationSession | int, actor: User, member_id: int, *, note: str = "") -> CommitteeMember:
+def do_verify_member(
+    session: EvaluationSession | int, actor: Actor, member_id: int, *, note: str = ""
+) -> CommitteeMember:
     """Record the identity check (ID + face by video) of a seated member."""
     session = _lock(session)
     _check_action(ACTIONS["verify_member"], actor, session)
@@ -251,7 +295,7 @@ def do_verify_member(session: EvaluationSession | int, actor: User, member_id: i
     if not member.is_seated:
         raise Refused(f"{member.display_name} is no longer seated", code="invalid")
     check_verifier(actor, session, member)
-    member.checked_in_at, member.checked_in_by = timezone.now(), actor
+    member.checked_in_at, member.checked_in_by = timezone.now(), signed_in(actor)
     member.check_in_note = _text(note, "the check-in note", required=False) or "身份证件与人脸视频核验"
     member.save(update_fields=["checked_in_at", "checked_in_by", "check_in_note"])
     data = {**_member_data(member), "note": member.check_in_note, "again": session.is_sealed}
@@ -260,7 +304,7 @@ def do_verify_member(session: EvaluationSession | int, actor: User, member_id: i
     return member
 
 
-def _recuse(session: EvaluationSession, actor: User, member: CommitteeMember, reason: str) -> None:
+def _recuse(session: EvaluationSession, actor: Actor, member: CommitteeMember, reason: str) -> None:
     member.recused_at, member.recusal_reason = timezone.now(), reason
     if member.role == CommitteeMember.Role.LEADER:
         member.role = CommitteeMember.Role.MEMBER
@@ -272,7 +316,7 @@ def _recuse(session: EvaluationSession, actor: User, member: CommitteeMember, re
 
 @transaction.atomic
 def do_declare(
-    session: EvaluationSession | int, actor: User, kind: str, *, grounds: list[str] | None = None, details: str = ""
+    session: EvaluationSession | int, actor: Actor, kind: str, *, grounds: list[str] | None = None, details: str = ""
 ) -> Declaration:
     """The member's own declaration. Any recusal ground locks the member out of the session."""
     session = _lock(session)
@@ -301,7 +345,7 @@ def do_declare(
 
 
 @transaction.atomic
-def do_recuse_member(session: EvaluationSession | int, actor: User, member_id: int, *, reason: str) -> CommitteeMember:
+def do_recuse_member(session: EvaluationSession | int, actor: Actor, member_id: int, *, reason: str) -> CommitteeMember:
     session = _lock(session)
     _check_action(ACTIONS["recuse_member"], actor, session)
     member = _member(session, member_id)
@@ -312,7 +356,7 @@ def do_recuse_member(session: EvaluationSession | int, actor: User, member_id: i
 
 
 @transaction.atomic
-def do_remove_member(session: EvaluationSession | int, actor: User, member_id: int, *, reason: str) -> CommitteeMember:
+def do_remove_member(session: EvaluationSession | int, actor: Actor, member_id: int, *, reason: str) -> CommitteeMember:
     session = _lock(session)
     _check_action(ACTIONS["remove_member"], actor, session)
     member = _member(session, member_id)
@@ -329,8 +373,8 @@ def do_remove_member(session: EvaluationSession | int, actor: User, member_id: i
 @transaction.atomic
 def do_add_member(
     session: EvaluationSession | int,
-    actor: User,
-    user: AbstractBaseUser,
+    actor: Actor,
+    user: User,
     *,
     venue: Venue,
     kind: str = CommitteeMember.Kind.EXPERT,
@@ -375,7 +419,7 @@ def _eligible_candidates(session: EvaluationSession) -> list[CommitteeMember]:
     return list(members.select_related("user"))
 
 
-def _open_round(session: EvaluationSession, actor: User, number: int, candidates: list[CommitteeMember]) -> None:
+def _open_round(session: EvaluationSession, actor: Actor, number: int, candidates: list[CommitteeMember]) -> None:
     election_round = ElectionRound.objects.create(session=session, number=number)
     election_round.candidates.set(candidates)
     data = {"round": number, "candidates": [_member_data(c) for c in candidates]}
@@ -384,7 +428,7 @@ def _open_round(session: EvaluationSession, actor: User, number: int, candidates
 
 
 @transaction.atomic
-def do_cast_vote(session: EvaluationSession | int, actor: User, candidate_id: int | None) -> None:
+def do_cast_vote(session: EvaluationSession | int, actor: Actor, candidate_id: int | None) -> None:
     """One secret ballot; the last ballot of a round counts it (rules.tally_round)."""
     session = _lock(session)
     _check_action(ACTIONS["cast_vote"], actor, session)
@@ -411,7 +455,7 @@ def do_cast_vote(session: EvaluationSession | int, actor: User, candidate_id: in
 
 def _close_round(
     session: EvaluationSession,
-    actor: User,
+    actor: Actor,
     current: ElectionRound,
     candidates: dict[int, CommitteeMember],
     seated: int,
@@ -427,10 +471,17 @@ def _close_round(
     current.closed_at = timezone.now()
     current.tally = {**{str(c): votes.get(c, 0) for c in sorted(candidates)}, "blank": blank}
     current.save(update_fields=["closed_at", "tally"])
-    record_event(session, actor, "election.round_closed", {
-        "round": current.number, "tally": current.tally, "result": outcome.result,
-        "candidates": list(outcome.candidates),
-    })
+    record_event(
+        session,
+        actor,
+        "election.round_closed",
+        {
+            "round": current.number,
+            "tally": current.tally,
+            "result": outcome.result,
+            "candidates": list(outcome.candidates),
+        },
+    )
     if outcome.result == RoundResult.RUNOFF:
         _open_round(session, actor, current.number + 1, [candidates[c] for c in outcome.candidates])
         return
@@ -452,7 +503,7 @@ def _close_round(
 
 @transaction.atomic
 def do_re_evaluate(
-    session: EvaluationSession | int, actor: User, *, scheduled_start: datetime, reason: str
+    session: EvaluationSession | int, actor: Actor, *, scheduled_start: datetime, reason: str
 ) -> EvaluationSession:
     """A new session of the same lot, linked to this one, with the same venues and a new committee."""
     old = _lock(session)
@@ -464,8 +515,13 @@ def do_re_evaluate(
     main = next(link.venue for link in links if link.kind == SessionVenue.Kind.MAIN)
     subs = [link.venue for link in links if link.kind == SessionVenue.Kind.SUB]
     new = create_session(
-        actor, old.lot, scheduled_start=scheduled_start, main_venue=main, sub_venues=subs,
-        title=f"{old.title}（重新评审）", re_evaluation_of=old,
+        actor,
+        old.lot,
+        scheduled_start=scheduled_start,
+        main_venue=main,
+        sub_venues=subs,
+        title=f"{old.title}（重新评审）",
+        re_evaluation_of=old,
     )
     # The staff carry over (the host is already assigned); the committee does not.
     for staff in old.assignments.exclude(role=SessionRole.HOST).select_related("user", "venue"):
@@ -475,11 +531,10 @@ def do_re_evaluate(
     return new
 
 
-
 # --- refusals that are evidence -----------------------------------------------------------------
 
 
-def record_sealed_access(session: EvaluationSession | int, actor: User, what: str) -> None:
+def record_sealed_access(session: EvaluationSession | int, actor: Actor, what: str) -> None:
     """Log an attempt to read or write a sealed session's data (DESIGN.md §6), in its own transaction.
 
     The caller refuses the access; this only keeps the attempt. It is seal-neutral: unsealing does

@@ -55,7 +55,14 @@ def canonical_json(value: Any) -> str:
 
 
 def event_hash(
-    *, session_id: int, seq: int, actor_id: int | None, actor_name: str, kind: str, payload: Any, at: datetime,
+    *,
+    session_id: int,
+    seq: int,
+    actor_id: int | None,
+    actor_name: str,
+    kind: str,
+    payload: Any,
+    at: datetime,
     prev_hash: str,
 ) -> str:
     body = {
@@ -93,12 +100,25 @@ def record_event(
     actor_id = user.pk if user is not None else None
     actor_name = user.get_username() if user is not None else ""
     digest = event_hash(
-        session_id=locked.pk, seq=seq, actor_id=actor_id, actor_name=actor_name, kind=kind,
-        payload=clean_payload, at=at, prev_hash=locked.audit_head,
+        session_id=locked.pk,
+        seq=seq,
+        actor_id=actor_id,
+        actor_name=actor_name,
+        kind=kind,
+        payload=clean_payload,
+        at=at,
+        prev_hash=locked.audit_head,
     )
     event = AuditEvent.objects.create(
-        session_id=locked.pk, seq=seq, actor_id=actor_id, actor_name=actor_name, kind=kind,
-        payload=clean_payload, at=at, prev_hash=locked.audit_head, hash=digest,
+        session_id=locked.pk,
+        seq=seq,
+        actor_id=actor_id,
+        actor_name=actor_name,
+        kind=kind,
+        payload=clean_payload,
+        at=at,
+        prev_hash=locked.audit_head,
+        hash=digest,
     )
     EvaluationSession.objects.filter(pk=locked.pk).update(audit_seq=seq, audit_head=digest)
     session.audit_seq, session.audit_head = seq, digest
@@ -143,8 +163,14 @@ def verify_chain(session_id: int) -> ChainReport:
         if ev.prev_hash != prev:
             return broken(ev.seq, "its previous-hash does not match the event before it")
         recomputed = event_hash(
-            session_id=ev.session_id, seq=ev.seq, actor_id=ev.actor_id, actor_name=ev.actor_name, kind=ev.kind,
-            payload=ev.payload, at=ev.at, prev_hash=ev.prev_hash,
+            session_id=ev.session_id,
+            seq=ev.seq,
+            actor_id=ev.actor_id,
+            actor_name=ev.actor_name,
+            kind=ev.kind,
+            payload=ev.payload,
+            at=ev.at,
+            prev_hash=ev.prev_hash,
         )
         if recomputed != ev.hash:
             return broken(ev.seq, "its stored fields do not match its hash")

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 # Recusal grounds (回避事由), by code; any one of them locks the member out of the session.
-RECUSAL_GROUNDS: dict[str, str] = {
+RECUSAL_GROUNDS: dict[str, Promise] = {
     "family": _("与投标人的法定代表人或主要负责人有近亲属关系"),
     "employment_or_shares": _("近三年内在投标人处任职、担任董事或持有其股份"),
     "supervising_department": _("项目主管部门或者行政监督部门的人员"),

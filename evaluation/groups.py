@@ -29,8 +29,6 @@ def ensure_groups(**kwargs: Any) -> None:
     for name in ROLE_GROUP_NAMES:
         Group.objects.get_or_create(name=name)
     host = Group.objects.get(name="host")
-    wanted = [
-        f"{action}_{model}" for model, actions in HOST_PERMISSIONS.items() for action in actions
-    ]
+    wanted = [f"{action}_{model}" for model, actions in HOST_PERMISSIONS.items() for action in actions]
     perms = Permission.objects.filter(content_type__app_label="evaluation", codename__in=wanted)
     host.permissions.set(perms)

@@ -90,9 +90,7 @@ class Lot(models.Model):
 
 class Bidder(models.Model):
     name = models.CharField(_("投标人名称"), max_length=200)
-    credit_code = models.CharField(
-        _("统一社会信用代码"), max_length=18, unique=True, validators=[validate_credit_code]
-    )
+    credit_code = models.CharField(_("统一社会信用代码"), max_length=18, unique=True, validators=[validate_credit_code])
     users = models.ManyToManyField(
         settings.AUTH_USER_MODEL, blank=True, related_name="bidders", verbose_name=_("投标人账号")
     )
@@ -207,7 +205,11 @@ class EvaluationSession(models.Model):
     phase_changed_at = models.DateTimeField(null=True, blank=True)
     outcome_reason = models.TextField(_("废标/终止原因"), blank=True)
     re_evaluation_of = models.OneToOneField(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="re_evaluation",
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="re_evaluation",
         verbose_name=_("重新评审的原评标会"),
     )
     # The head of the session's audit chain, moved in the same transaction as each event.
@@ -258,9 +260,7 @@ class SessionVenue(models.Model):
         verbose_name_plural = _("评标会场地")
         constraints = [
             models.UniqueConstraint(fields=["session", "venue"], name="venue_once_per_session"),
-            models.UniqueConstraint(
-                fields=["session"], condition=Q(kind="main"), name="one_main_venue_per_session"
-            ),
+            models.UniqueConstraint(fields=["session"], condition=Q(kind="main"), name="one_main_venue_per_session"),
         ]
 
     def __str__(self) -> str:
@@ -310,7 +310,11 @@ class CommitteeMember(models.Model):
     recusal_reason = models.TextField(_("回避原因"), blank=True)
     removed_at = models.DateTimeField(_("移出时间"), null=True, blank=True)
     replaces = models.OneToOneField(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="replaced_by",
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="replaced_by",
         verbose_name=_("替补对象"),
     )
     added_at = models.DateTimeField(auto_now_add=True)
@@ -401,6 +405,9 @@ class ElectionRound(models.Model):
         constraints = [models.UniqueConstraint(fields=["session", "number"], name="election_round_unique")]
         ordering = ["session", "number"]
 
+    def __str__(self) -> str:
+        return f"round {self.number}"
+
 
 class Ballot(models.Model):
     """A secret ballot: it records the choice but not the voter (see VoteReceipt)."""
@@ -409,6 +416,9 @@ class Ballot(models.Model):
     round = models.ForeignKey(ElectionRound, on_delete=models.CASCADE, related_name="ballots")
     # Null is a blank ballot.
     candidate = models.ForeignKey(CommitteeMember, on_delete=models.PROTECT, null=True, related_name="+")
+
+    def __str__(self) -> str:
+        return "ballot"
 
 
 class VoteReceipt(models.Model):
@@ -419,6 +429,9 @@ class VoteReceipt(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["round", "member"], name="one_vote_per_round")]
+
+    def __str__(self) -> str:
+        return f"{self.member} voted in {self.round}"
 
 
 class Suspension(models.Model):
@@ -434,6 +447,9 @@ class Suspension(models.Model):
     class Meta:
         ordering = ["session", "started_at"]
 
+    def __str__(self) -> str:
+        return f"{self.started_at:%Y-%m-%d %H:%M} {self.cause}"
+
 
 class CoSignRequest(models.Model):
     """The first half of a two-person transition (seal, unseal): who asked, waiting for the other."""
@@ -445,9 +461,10 @@ class CoSignRequest(models.Model):
     requested_at = models.DateTimeField()
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["session", "transition"], name="one_open_cosign_per_transition")
-        ]
+        constraints = [models.UniqueConstraint(fields=["session", "transition"], name="one_open_cosign_per_transition")]
+
+    def __str__(self) -> str:
+        return f"{self.transition} signed by {self.requested_role}"
 
 
 class AuditEventQuerySet(models.QuerySet["AuditEvent"]):

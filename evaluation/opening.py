@@ -5,14 +5,13 @@ from __future__ import annotations
 import hashlib
 import string
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import transaction
 
 from evaluation.audit import record_event
 from evaluation.events import broadcast
 from evaluation.exceptions import ProtocolError, Refused
 from evaluation.models import Bid, Bidder, BidOpeningRecord, EvaluationSession, Lot, Phase
-from evaluation.permissions import ROLE_GROUPS, Role, user_groups
+from evaluation.permissions import ROLE_GROUPS, Actor, Role, signed_in, user_groups
 from evaluation.protocol import Decryption, OpeningRecordIn
 
 # Bids are evidence once review starts: the record is imported before the review phases.
@@ -25,12 +24,13 @@ def _labels() -> list[str]:
 
 
 @transaction.atomic
-def import_opening_record(lot: Lot, raw: str | bytes, actor: AbstractBaseUser | AnonymousUser) -> BidOpeningRecord:
+def import_opening_record(lot: Lot, raw: str | bytes, actor: Actor) -> BidOpeningRecord:
     """Validate and store the record, and create the bidders and bids it lists as decrypted.
 
     All or nothing: a record that fails any check leaves no row behind.
     """
-    if not actor.is_authenticated or not (actor.is_superuser or ROLE_GROUPS[Role.HOST] in user_groups(actor)):
+    importer = signed_in(actor)
+    if not (importer.is_superuser or ROLE_GROUPS[Role.HOST] in user_groups(importer)):
         raise Refused("only a host imports bid-opening records", code="forbidden")
     raw_bytes = raw.encode("utf-8") if isinstance(raw, str) else raw
     record_in = OpeningRecordIn.parse_json(raw_bytes)
@@ -48,9 +48,12 @@ def import_opening_record(lot: Lot, raw: str | bytes, actor: AbstractBaseUser | 
         raise Refused("the lot already has bids entered by hand", code="conflict")
 
     record = BidOpeningRecord.objects.create(
-        lot=lot, opened_at=record_in.opened_at, raw=raw_bytes.decode("utf-8"),
-        sha256=hashlib.sha256(raw_bytes).hexdigest(), data=record_in.model_dump(mode="json"),
-        imported_by=actor if actor.is_authenticated else None,
+        lot=lot,
+        opened_at=record_in.opened_at,
+        raw=raw_bytes.decode("utf-8"),
+        sha256=hashlib.sha256(raw_bytes).hexdigest(),
+        data=record_in.model_dump(mode="json"),
+        imported_by=importer,
     )
     free = iter(label for label in _labels() if label not in {e.label for e in record_in.bids})
     created = 0
@@ -62,7 +65,10 @@ def import_opening_record(lot: Lot, raw: str | bytes, actor: AbstractBaseUser | 
             raise ProtocolError(f"credit code {entry.credit_code} belongs to {bidder.name}, not {entry.bidder}")
         assert entry.price is not None and entry.decrypted_at is not None  # OpeningEntry guarantees both
         Bid.objects.create(
-            lot=lot, bidder=bidder, price=entry.price, opened_at=entry.decrypted_at,
+            lot=lot,
+            bidder=bidder,
+            price=entry.price,
+            opened_at=entry.decrypted_at,
             anonymous_label=entry.label or next(free),
         )
         created += 1

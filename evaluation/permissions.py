@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 
 from evaluation.exceptions import Refused
 from evaluation.models import Assignment, Bid, CommitteeMember, EvaluationSession, Phase, SessionRole
@@ -39,27 +39,34 @@ ROLE_GROUPS: dict[Role, str] = {
 STAFF_ROLES = frozenset({Role.HOST, Role.ATTENDANT, Role.REVIEWER, Role.SUPERVISOR})
 COMMITTEE_ROLES = frozenset({Role.MEMBER, Role.LEADER})
 
-User = AbstractBaseUser | AnonymousUser
+Actor = User | AnonymousUser
 
 
-def user_groups(user: User) -> frozenset[str]:
-    if not user.is_authenticated:
+def signed_in(actor: Actor) -> User:
+    if not isinstance(actor, User) or not actor.is_authenticated:
+        raise Refused("sign in first", code="forbidden")
+    return actor
+
+
+def user_groups(user: Actor) -> frozenset[str]:
+    if not isinstance(user, User) or not user.is_authenticated:
         return frozenset()
     cached: frozenset[str] | None = getattr(user, "_eval_groups", None)
     if cached is None:
-        cached = frozenset(user.groups.values_list("name", flat=True))  # type: ignore[union-attr]
-        user._eval_groups = cached  # type: ignore[union-attr]
+        # Read once per user object: a request's user, or an action's actor.
+        cached = frozenset(user.groups.values_list("name", flat=True))
+        user._eval_groups = cached  # type: ignore[attr-defined]
     return cached
 
 
-def seat_of(user: User, session: EvaluationSession) -> CommitteeMember | None:
+def seat_of(user: Actor, session: EvaluationSession) -> CommitteeMember | None:
     """The user's seat on the session's committee, recused or not (None if they never sat)."""
-    if not user.is_authenticated:
+    if not isinstance(user, User):
         return None
-    return CommitteeMember.objects.filter(session=session, user_id=user.pk).select_related("venue").first()
+    return CommitteeMember.objects.filter(session=session, user=user).select_related("venue").first()
 
 
-def session_roles(user: User, session: EvaluationSession) -> frozenset[Role]:
+def session_roles(user: Actor, session: EvaluationSession) -> frozenset[Role]:
     if not user.is_authenticated or not user.is_active:
         return frozenset()
     groups = user_groups(user)
@@ -69,29 +76,31 @@ def session_roles(user: User, session: EvaluationSession) -> frozenset[Role]:
         if ROLE_GROUPS[role] in groups:
             roles.add(role)
     seat = seat_of(user, session)
-    if seat is not None and seat.is_seated:
-        if seat.kind == CommitteeMember.Kind.TENDERER_REP or ROLE_GROUPS[Role.MEMBER] in groups:
-            roles.add(Role.MEMBER)
-            if seat.role == CommitteeMember.Role.LEADER:
-                roles.add(Role.LEADER)
+    in_pool = seat is not None and (
+        seat.kind == CommitteeMember.Kind.TENDERER_REP or ROLE_GROUPS[Role.MEMBER] in groups
+    )
+    if seat is not None and seat.is_seated and in_pool:
+        roles.add(Role.MEMBER)
+        if seat.role == CommitteeMember.Role.LEADER:
+            roles.add(Role.LEADER)
     if ROLE_GROUPS[Role.BIDDER] in groups and Bid.objects.filter(lot=session.lot_id, bidder__users=user.pk).exists():
         roles.add(Role.BIDDER)
     return frozenset(roles)
 
 
-def attendant_venue_ids(user: User, session: EvaluationSession) -> frozenset[int]:
+def attendant_venue_ids(user: Actor, session: EvaluationSession) -> frozenset[int]:
     if ROLE_GROUPS[Role.ATTENDANT] not in user_groups(user):
         return frozenset()
     return frozenset(
         v
         for v in Assignment.objects.filter(
-            session=session, user_id=user.pk, role=SessionRole.ATTENDANT
+            session=session, user=signed_in(user), role=SessionRole.ATTENDANT
         ).values_list("venue_id", flat=True)
         if v is not None
     )
 
 
-def require_role(user: User, session: EvaluationSession, allowed: frozenset[Role], action: str) -> frozenset[Role]:
+def require_role(user: Actor, session: EvaluationSession, allowed: frozenset[Role], action: str) -> frozenset[Role]:
     roles = session_roles(user, session)
     if not roles & allowed:
         names = "、".join(sorted(r.value for r in allowed))
@@ -99,7 +108,7 @@ def require_role(user: User, session: EvaluationSession, allowed: frozenset[Role
     return roles
 
 
-def can_view_session(user: User, session: EvaluationSession) -> bool:
+def can_view_session(user: Actor, session: EvaluationSession) -> bool:
     """Anyone with a role in the session sees its page; a recused or removed member does not."""
     return bool(session_roles(user, session))
 
@@ -109,7 +118,7 @@ def check_not_sealed(session: EvaluationSession, action: str) -> None:
         raise Refused(f"{action}: the session is sealed overnight", code="sealed")
 
 
-def check_verifier(user: User, session: EvaluationSession, member: CommitteeMember) -> None:
+def check_verifier(user: Actor, session: EvaluationSession, member: CommitteeMember) -> None:
     """The host verifies anyone; a venue attendant only the members seated in their venue."""
     roles = session_roles(user, session)
     if Role.HOST in roles:

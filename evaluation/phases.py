@@ -127,69 +127,130 @@ TRANSITIONS: dict[str, Transition] = {
     t.name: t
     for t in (
         Transition(
-            "open_check_in", frozenset({Phase.SCHEDULED}), Phase.CHECK_IN, frozenset({Role.HOST}),
-            committee_valid, "committee of 5 or more, odd, at least two thirds experts",
+            "open_check_in",
+            frozenset({Phase.SCHEDULED}),
+            Phase.CHECK_IN,
+            frozenset({Role.HOST}),
+            committee_valid,
+            "committee of 5 or more, odd, at least two thirds experts",
         ),
         Transition(
-            "open_declarations", frozenset({Phase.CHECK_IN}), Phase.DECLARATIONS, frozenset({Role.HOST}),
-            _all(committee_valid, all_verified), "committee valid; every seated member verified",
+            "open_declarations",
+            frozenset({Phase.CHECK_IN}),
+            Phase.DECLARATIONS,
+            frozenset({Role.HOST}),
+            _all(committee_valid, all_verified),
+            "committee valid; every seated member verified",
         ),
         Transition(
-            "open_election", frozenset({Phase.DECLARATIONS}), Phase.LEADER_ELECTION, frozenset({Role.HOST}),
+            "open_election",
+            frozenset({Phase.DECLARATIONS}),
+            Phase.LEADER_ELECTION,
+            frozenset({Role.HOST}),
             _all(committee_valid, all_verified, all_declared),
             "committee valid; every seated member verified and has made both declarations",
         ),
         Transition(
-            "open_preliminary_review", frozenset({Phase.LEADER_ELECTION}), Phase.PRELIMINARY_REVIEW,
-            frozenset({Role.HOST}), _all(leader_elected, bids_opened),
+            "open_preliminary_review",
+            frozenset({Phase.LEADER_ELECTION}),
+            Phase.PRELIMINARY_REVIEW,
+            frozenset({Role.HOST}),
+            _all(leader_elected, bids_opened),
             "leader elected; the lot's bid-opening record imported",
         ),
         Transition(
-            "open_detailed_review", frozenset({Phase.PRELIMINARY_REVIEW}), Phase.DETAILED_REVIEW,
-            frozenset({Role.HOST}), _none, "none in the core (scoring adds its own)",
+            "open_detailed_review",
+            frozenset({Phase.PRELIMINARY_REVIEW}),
+            Phase.DETAILED_REVIEW,
+            frozenset({Role.HOST}),
+            _none,
+            "none in the core (scoring adds its own)",
         ),
         Transition(
-            "open_summary", frozenset({Phase.DETAILED_REVIEW}), Phase.SUMMARY, frozenset({Role.HOST}),
-            _none, "none in the core (scoring adds its own)",
+            "open_summary",
+            frozenset({Phase.DETAILED_REVIEW}),
+            Phase.SUMMARY,
+            frozenset({Role.HOST}),
+            _none,
+            "none in the core (scoring adds its own)",
         ),
         Transition(
-            "finalise", frozenset({Phase.SUMMARY}), Phase.SIGNING, frozenset({Role.LEADER}),
-            leader_elected, "the leader finalises the result",
+            "finalise",
+            frozenset({Phase.SUMMARY}),
+            Phase.SIGNING,
+            frozenset({Role.LEADER}),
+            leader_elected,
+            "the leader finalises the result",
         ),
         Transition(
-            "archive", frozenset({Phase.SIGNING}), Phase.ARCHIVED, frozenset({Role.HOST}),
-            _none, "none in the core (the report packet adds: signed by every member)",
+            "archive",
+            frozenset({Phase.SIGNING}),
+            Phase.ARCHIVED,
+            frozenset({Role.HOST}),
+            _none,
+            "none in the core (the report packet adds: signed by every member)",
         ),
         Transition(
-            "roll_back", frozenset({Phase.DETAILED_REVIEW, Phase.SUMMARY, Phase.SIGNING}), None,
-            frozenset({Role.LEADER}), _none, "a reason; goes one phase back", needs_reason=True,
+            "roll_back",
+            frozenset({Phase.DETAILED_REVIEW, Phase.SUMMARY, Phase.SIGNING}),
+            None,
+            frozenset({Role.LEADER}),
+            _none,
+            "a reason; goes one phase back",
+            needs_reason=True,
         ),
         Transition(
-            "seal", REVIEW_PHASES, Phase.SEALED_OVERNIGHT, frozenset({Role.HOST, Role.SUPERVISOR}),
-            _none, "host and supervisor both seal (either first)",
+            "seal",
+            REVIEW_PHASES,
+            Phase.SEALED_OVERNIGHT,
+            frozenset({Role.HOST, Role.SUPERVISOR}),
+            _none,
+            "host and supervisor both seal (either first)",
             cosign=frozenset({Role.HOST, Role.SUPERVISOR}),
         ),
         Transition(
-            "unseal", frozenset({Phase.SEALED_OVERNIGHT}), None, frozenset({Role.HOST, Role.SUPERVISOR}),
+            "unseal",
+            frozenset({Phase.SEALED_OVERNIGHT}),
+            None,
+            frozenset({Role.HOST, Role.SUPERVISOR}),
             reverified_since_seal,
             "host and supervisor both unseal; every seated member verified again; seal intact",
             cosign=frozenset({Role.HOST, Role.SUPERVISOR}),
         ),
         Transition(
-            "suspend", ACTIVE_PHASES, Phase.SUSPENDED, frozenset({Role.HOST}),
-            _none, "a cause; the phase is stored to resume to", needs_reason=True,
+            "suspend",
+            ACTIVE_PHASES,
+            Phase.SUSPENDED,
+            frozenset({Role.HOST}),
+            _none,
+            "a cause; the phase is stored to resume to",
+            needs_reason=True,
         ),
         Transition(
-            "resume", frozenset({Phase.SUSPENDED}), None, frozenset({Role.HOST}), _none,
+            "resume",
+            frozenset({Phase.SUSPENDED}),
+            None,
+            frozenset({Role.HOST}),
+            _none,
             "back to the stored phase; the suspension's duration is recorded",
         ),
         Transition(
-            "fail", BEFORE_SIGNING | {Phase.SUSPENDED}, Phase.FAILED, frozenset({Role.HOST, Role.LEADER}),
-            _none, "a reason (too few valid bids, all rejected)", needs_reason=True,
+            "fail",
+            BEFORE_SIGNING | {Phase.SUSPENDED},
+            Phase.FAILED,
+            frozenset({Role.HOST, Role.LEADER}),
+            _none,
+            "a reason (too few valid bids, all rejected)",
+            needs_reason=True,
         ),
         Transition(
-            "stop", BEFORE_SIGNING | {Phase.SUSPENDED}, Phase.STOPPED, frozenset({Role.HOST, Role.LEADER}),
-            _none, "a reason (defective tender documents, an unrepaired fault)", needs_reason=True,
+            "stop",
+            BEFORE_SIGNING | {Phase.SUSPENDED},
+            Phase.STOPPED,
+            frozenset({Role.HOST, Role.LEADER}),
+            _none,
+            "a reason (defective tender documents, an unrepaired fault)",
+            needs_reason=True,
         ),
     )
 }
@@ -209,32 +270,45 @@ ACTIONS: dict[str, ActionRule] = {
     a.name: a
     for a in (
         ActionRule(
-            "verify_member", frozenset({Phase.CHECK_IN, Phase.DECLARATIONS, Phase.SEALED_OVERNIGHT}),
+            "verify_member",
+            frozenset({Phase.CHECK_IN, Phase.DECLARATIONS, Phase.SEALED_OVERNIGHT}),
             frozenset({Role.HOST, Role.ATTENDANT}),
             "identity (ID + face by video) of a seated member; an attendant only in their own venue",
         ),
         ActionRule(
-            "declare", frozenset({Phase.DECLARATIONS}), frozenset({Role.MEMBER}),
+            "declare",
+            frozenset({Phase.DECLARATIONS}),
+            frozenset({Role.MEMBER}),
             "the member's own recusal declaration and integrity commitment; grounds lock them out",
         ),
         ActionRule(
-            "recuse_member", COMMITTEE_OPEN, frozenset({Role.HOST}),
+            "recuse_member",
+            COMMITTEE_OPEN,
+            frozenset({Role.HOST}),
             "record a recusal found by the center, with a reason; the member is locked out",
         ),
         ActionRule(
-            "remove_member", COMMITTEE_OPEN, frozenset({Role.HOST}),
+            "remove_member",
+            COMMITTEE_OPEN,
+            frozenset({Role.HOST}),
             "take an absent member off the committee, with a reason",
         ),
         ActionRule(
-            "add_member", COMMITTEE_OPEN, frozenset({Role.HOST}),
+            "add_member",
+            COMMITTEE_OPEN,
+            frozenset({Role.HOST}),
             "seat a member or a replacement; never one of the previous committee of a re-evaluation",
         ),
         ActionRule(
-            "cast_vote", frozenset({Phase.LEADER_ELECTION}), frozenset({Role.MEMBER}),
+            "cast_vote",
+            frozenset({Phase.LEADER_ELECTION}),
+            frozenset({Role.MEMBER}),
             "one secret ballot per seated member per round; blank allowed",
         ),
         ActionRule(
-            "re_evaluate", TERMINAL_PHASES, frozenset({Role.HOST}),
+            "re_evaluate",
+            TERMINAL_PHASES,
+            frozenset({Role.HOST}),
             "a new session of the same lot linked to this one, with a new committee",
         ),
     )
@@ -261,8 +335,8 @@ def render_markdown() -> str:
         "|---|---|---|---|---|",
     ]
     for t in TRANSITIONS.values():
-        target = f"`{t.target.value}`" if t.target else (
-            "one phase back" if t.name == "roll_back" else "the stored phase"
+        target = (
+            f"`{t.target.value}`" if t.target else ("one phase back" if t.name == "roll_back" else "the stored phase")
         )
         who = " + ".join(sorted(t.who)) if t.cosign else " or ".join(sorted(t.who))
         lines.append(f"| `{t.name}` | {_phase_list(t.sources)} | {target} | {who} | {t.precondition_text} |")
@@ -282,4 +356,3 @@ def render_markdown() -> str:
         lines.append(f"| `{a.name}` | {_phase_list(a.phases)} | {' or '.join(sorted(a.who))} | {a.text} |")
     lines.append("")
     return "\n".join(lines)
-

@@ -46,7 +46,13 @@ class LotRules(_Strict):
     price_floor: Annotated[Decimal, Field(ge=0)] = Decimal("0")
     # The published list k is drawn from at opening, for mean_with_float (fractions, e.g. -0.03).
     float_list: list[Annotated[Decimal, Field(ge=-1, le=1)]] = Field(
-        default_factory=lambda: [Decimal("-0.03"), Decimal("-0.04"), Decimal("-0.05"), Decimal("-0.06"), Decimal("-0.07")],
+        default_factory=lambda: [
+            Decimal("-0.03"),
+            Decimal("-0.04"),
+            Decimal("-0.05"),
+            Decimal("-0.06"),
+            Decimal("-0.07"),
+        ],
         max_length=50,
     )
     # window_mean: the band below the ceiling, as percent of the ceiling.

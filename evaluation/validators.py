@@ -11,6 +11,7 @@ from evaluation.exceptions import ProtocolError
 from evaluation.identifiers import is_valid_credit_code
 from evaluation.protocol import LotRules
 
+
 def validate_credit_code(value: str) -> None:
     if not is_valid_credit_code(value):
         raise ValidationError(

@@ -120,8 +120,12 @@ def build_cast(category: str = Category.BUILDING_MUNICIPAL) -> Cast:
     bidder_b.users.add(bidder_b_user)
 
     session = actions.create_session(
-        host, lot, scheduled_start=datetime(2026, 12, 1, 1, 0, tzinfo=UTC), main_venue=main,
-        sub_venues=[ningbo, wenzhou], title="第一中学教学楼扩建工程 土建标段 评标",
+        host,
+        lot,
+        scheduled_start=datetime(2026, 12, 1, 1, 0, tzinfo=UTC),
+        main_venue=main,
+        sub_venues=[ningbo, wenzhou],
+        title="第一中学教学楼扩建工程 土建标段 评标",
     )
     actions.assign(host, session, sun, SessionRole.ATTENDANT, venue=ningbo)
     actions.assign(host, session, zhou, SessionRole.ATTENDANT, venue=wenzhou)
@@ -133,10 +137,27 @@ def build_cast(category: str = Category.BUILDING_MUNICIPAL) -> Cast:
     actions.do_add_member(session, host, zhao, venue=main, kind=CommitteeMember.Kind.TENDERER_REP)
     session.refresh_from_db()
     return Cast(
-        session=session, lot=lot, main=main, ningbo=ningbo, wenzhou=wenzhou, host=host,
-        li=experts["li"], zhang=experts["zhang"], chen=experts["chen"], liu=experts["liu"], zhao=zhao,
-        qian=experts["qian"], sun=sun, zhou=zhou, wu=wu, zheng=zheng, outsider=experts["outsider"],
-        bidder_a=bidder_a, bidder_b=bidder_b, bidder_a_user=bidder_a_user, bidder_b_user=bidder_b_user,
+        session=session,
+        lot=lot,
+        main=main,
+        ningbo=ningbo,
+        wenzhou=wenzhou,
+        host=host,
+        li=experts["li"],
+        zhang=experts["zhang"],
+        chen=experts["chen"],
+        liu=experts["liu"],
+        zhao=zhao,
+        qian=experts["qian"],
+        sun=sun,
+        zhou=zhou,
+        wu=wu,
+        zheng=zheng,
+        outsider=experts["outsider"],
+        bidder_a=bidder_a,
+        bidder_b=bidder_b,
+        bidder_a_user=bidder_a_user,
+        bidder_b_user=bidder_b_user,
     )
 
 

@@ -30,8 +30,9 @@ print(json.dumps({
 def probe(tmp_path, **env: str) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "SECRET_KEY", "EVAL_DEMO"}}
     clean.update({"DJANGO_SETTINGS_MODULE": "config.settings", "DATA_DIR": str(tmp_path)}, **env)
-    return subprocess.run([sys.executable, "-c", PROBE], cwd=ROOT, env=clean, capture_output=True, text=True,
-                          timeout=60, check=False)
+    return subprocess.run(
+        [sys.executable, "-c", PROBE], cwd=ROOT, env=clean, capture_output=True, text=True, timeout=60, check=False
+    )
 
 
 def settings_for(tmp_path, **env: str) -> dict:
@@ -56,7 +57,7 @@ def test_database_url_switches_to_postgresql_through_psycopg_3(tmp_path):
 
     assert psycopg.__version__.startswith("3.")
     with pytest.raises(ImportError):
-        import psycopg2  # noqa: F401  (Django would prefer psycopg2 if it were there)
+        import psycopg2  # type: ignore[import-untyped]  # noqa: F401  (Django would prefer psycopg2)
 
 
 def test_redis_url_switches_to_channels_redis(tmp_path):

@@ -80,9 +80,14 @@ def test_the_phase_change_is_broadcast_only_after_the_transaction_commits(listen
 
 def test_a_change_rolled_back_with_its_surrounding_transaction_is_never_broadcast(listener_cast):
     cast, listener = listener_cast
-    with pytest.raises(RuntimeError), transaction.atomic():
-        actions.do_transition(cast.session, cast.host, "open_check_in")
-        raise RuntimeError("the caller failed after the action")
+
+    def change_then_fail() -> None:
+        with transaction.atomic():
+            actions.do_transition(cast.session, cast.host, "open_check_in")
+            raise RuntimeError("the caller failed after the action")
+
+    with pytest.raises(RuntimeError):
+        change_then_fail()
     assert cast.refresh().phase == Phase.SCHEDULED
     assert listener.receive(0.3) is None
 
@@ -93,8 +98,15 @@ def test_a_failed_audit_write_leaves_neither_the_phase_change_nor_the_event(list
     head_seq, head = session.audit_seq, session.audit_head
     # Another writer took the next sequence number behind the head's back: the event's insert fails.
     AuditEvent.objects.create(
-        session=session, seq=head_seq + 1, actor=cast.host, actor_name="x", kind="intruder", payload={},
-        at=session.created_at, prev_hash=head, hash="0" * 64,
+        session=session,
+        seq=head_seq + 1,
+        actor=cast.host,
+        actor_name="x",
+        kind="intruder",
+        payload={},
+        at=session.created_at,
+        prev_hash=head,
+        hash="0" * 64,
     )
     with pytest.raises(IntegrityError):
         actions.do_transition(session, cast.host, "open_check_in")

@@ -106,8 +106,15 @@ def test_deleting_the_last_events_and_rewinding_the_head_is_found(chain):
 def test_an_event_appended_past_the_head_is_found(chain, cast):
     last = AuditEvent.objects.get(session=chain, seq=chain.audit_seq)
     AuditEvent.objects.create(
-        session=chain, seq=last.seq + 1, actor=cast.host, actor_name="wang_host", kind="forged", payload={},
-        at=last.at, prev_hash=last.hash, hash="0" * 64,
+        session=chain,
+        seq=last.seq + 1,
+        actor=cast.host,
+        actor_name="wang_host",
+        kind="forged",
+        payload={},
+        at=last.at,
+        prev_hash=last.hash,
+        hash="0" * 64,
     )
     report = verify_chain(chain.pk)
     assert report.first_broken_seq == chain.audit_seq + 1
@@ -154,7 +161,9 @@ def test_canonical_json_sorts_keys_has_no_spaces_and_writes_decimals_and_times_e
     from datetime import UTC, datetime, timezone
 
     shanghai = timezone(timedelta(hours=8))
-    text = canonical_json({"b": Decimal("12000000.10"), "a": datetime(2026, 12, 1, 9, 0, tzinfo=shanghai), "c": [1, "价"]})
+    text = canonical_json(
+        {"b": Decimal("12000000.10"), "a": datetime(2026, 12, 1, 9, 0, tzinfo=shanghai), "c": [1, "价"]}
+    )
     assert text == '{"a":"2026-12-01T01:00:00.000000+00:00","b":"12000000.10","c":[1,"价"]}'
     assert canonical_json({"t": datetime(2026, 1, 1, tzinfo=UTC)}) == '{"t":"2026-01-01T00:00:00.000000+00:00"}'
     with pytest.raises(TypeError, match="floats"):

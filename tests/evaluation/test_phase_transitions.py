@@ -14,8 +14,12 @@ from evaluation.permissions import Role, session_roles
 from evaluation.phases import TRANSITIONS
 from tests.personas import MAIN_LINE_TRANSITIONS, Cast, advance_to, prepare, verify_all
 
-REASONS = {"roll_back": "分值录入有误，退回重评", "suspend": "宁波副场网络中断", "fail": "有效投标不足三家",
-           "stop": "招标文件存在重大缺陷"}
+REASONS = {
+    "roll_back": "分值录入有误，退回重评",
+    "suspend": "宁波副场网络中断",
+    "fail": "有效投标不足三家",
+    "stop": "招标文件存在重大缺陷",
+}
 
 # Where each transition is first possible along the main line, and what else must happen first.
 ARRANGE = {
@@ -69,13 +73,20 @@ def arrange(cast: Cast, name: str) -> EvaluationSession:
 
 def personas(cast: Cast) -> dict[str, object]:
     return {
-        "host": cast.host, "attendant": cast.sun, "reviewer": cast.wu, "supervisor": cast.zheng,
-        "member": cast.zhang, "leader": cast.li, "tenderer_rep": cast.zhao, "bidder": cast.bidder_a_user,
-        "outsider": cast.outsider, "anonymous": AnonymousUser(),
+        "host": cast.host,
+        "attendant": cast.sun,
+        "reviewer": cast.wu,
+        "supervisor": cast.zheng,
+        "member": cast.zhang,
+        "leader": cast.li,
+        "tenderer_rep": cast.zhao,
+        "bidder": cast.bidder_a_user,
+        "outsider": cast.outsider,
+        "anonymous": AnonymousUser(),
     }
 
 
-def allowed_actors(cast: Cast, name: str) -> list[object]:
+def allowed_actors(cast: Cast, name: str) -> list:
     t = TRANSITIONS[name]
     if t.cosign:
         return [cast.host, cast.zheng]
@@ -131,7 +142,7 @@ def test_each_transition_is_refused_with_a_reason_in_every_other_phase(cast, nam
             continue
         EvaluationSession.objects.filter(pk=cast.session.pk).update(phase=phase)  # arrangement only
         with pytest.raises(Refused) as info:
-            actions.do_transition(cast.session, actor, name, reason=REASONS.get(name, "原因"))  # type: ignore[arg-type]
+            actions.do_transition(cast.session, actor, name, reason=REASONS.get(name, "原因"))
         assert info.value.code == "wrong_phase", phase
         assert phase in info.value.reason
 

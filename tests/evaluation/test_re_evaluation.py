@@ -17,14 +17,20 @@ def test_a_stopped_session_is_re_evaluated_by_a_new_linked_session_with_a_new_co
     advance_to(cast, Phase.PRELIMINARY_REVIEW)
     actions.do_transition(cast.session, cast.host, "stop", reason="故障超过4小时未排除")
     start = cast.session.scheduled_start + timedelta(days=2)
-    new = actions.do_re_evaluate(cast.session, cast.host, scheduled_start=start, reason="故障超过4小时，另行组建评标委员会")
+    new = actions.do_re_evaluate(
+        cast.session, cast.host, scheduled_start=start, reason="故障超过4小时，另行组建评标委员会"
+    )
     assert new.re_evaluation_of == cast.session and new.lot == cast.lot and new.phase == Phase.SCHEDULED
     assert new.main_venue == cast.main and set(new.venues.all()) == {cast.main, cast.ningbo, cast.wenzhou}
     assert not new.members.exists()
     roles = dict(new.assignments.values_list("user__username", "role"))
-    assert roles == {"wang_host": SessionRole.HOST, "sun_attendant": SessionRole.ATTENDANT,
-                     "zhou_attendant": SessionRole.ATTENDANT, "wu_reviewer": SessionRole.REVIEWER,
-                     "zheng_supervisor": SessionRole.SUPERVISOR}
+    assert roles == {
+        "wang_host": SessionRole.HOST,
+        "sun_attendant": SessionRole.ATTENDANT,
+        "zhou_attendant": SessionRole.ATTENDANT,
+        "wu_reviewer": SessionRole.REVIEWER,
+        "zheng_supervisor": SessionRole.SUPERVISOR,
+    }
     with pytest.raises(Refused, match="new committee"):
         actions.do_add_member(new, cast.host, cast.li, venue=cast.main)
     actions.do_add_member(new, cast.host, cast.qian, venue=cast.ningbo)
