@@ -289,11 +289,7 @@ def do_verify_member(
     session: EvaluationSession | int, actor: Actor, member_id: int, *, note: str = ""
 ) -> CommitteeMember:
     """Record the identity check (ID + face by video) of a seated member."""
-    session = _lock(session)
-    _check_action(ACTIONS["verify_member"], actor, session)
-    member = _member(session, member_id)
-    if not member.is_seated:
-        raise Refused(f"{member.display_name} is no longer seated", code="invalid")
+    session, member = _seated_member_for("verify_member", session, actor, member_id)
     check_verifier(actor, session, member)
     member.checked_in_at, member.checked_in_by = timezone.now(), signed_in(actor)
     member.check_in_note = _text(note, "the check-in note", required=False) or "身份证件与人脸视频核验"
@@ -344,24 +340,27 @@ def do_declare(
     return declaration
 
 
-@transaction.atomic
-def do_recuse_member(session: EvaluationSession | int, actor: Actor, member_id: int, *, reason: str) -> CommitteeMember:
-    session = _lock(session)
-    _check_action(ACTIONS["recuse_member"], actor, session)
-    member = _member(session, member_id)
+def _seated_member_for(
+    action: str, session: EvaluationSession | int, actor: Actor, member_id: int
+) -> tuple[EvaluationSession, CommitteeMember]:
+    locked = _lock(session)
+    _check_action(ACTIONS[action], actor, locked)
+    member = _member(locked, member_id)
     if not member.is_seated:
         raise Refused(f"{member.display_name} is no longer seated", code="invalid")
+    return locked, member
+
+
+@transaction.atomic
+def do_recuse_member(session: EvaluationSession | int, actor: Actor, member_id: int, *, reason: str) -> CommitteeMember:
+    session, member = _seated_member_for("recuse_member", session, actor, member_id)
     _recuse(session, actor, member, _text(reason, "a reason"))
     return member
 
 
 @transaction.atomic
 def do_remove_member(session: EvaluationSession | int, actor: Actor, member_id: int, *, reason: str) -> CommitteeMember:
-    session = _lock(session)
-    _check_action(ACTIONS["remove_member"], actor, session)
-    member = _member(session, member_id)
-    if not member.is_seated:
-        raise Refused(f"{member.display_name} is no longer seated", code="invalid")
+    session, member = _seated_member_for("remove_member", session, actor, member_id)
     member.removed_at = timezone.now()
     member.save(update_fields=["removed_at"])
     data = {**_member_data(member), "reason": _text(reason, "a reason")}

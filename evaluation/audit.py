@@ -18,7 +18,7 @@ from enum import Enum
 from typing import Any
 from uuid import UUID
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.db import transaction
 from django.utils import timezone
 
@@ -54,33 +54,24 @@ def canonical_json(value: Any) -> str:
     return json.dumps(canonical_value(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-def event_hash(
-    *,
-    session_id: int,
-    seq: int,
-    actor_id: int | None,
-    actor_name: str,
-    kind: str,
-    payload: Any,
-    at: datetime,
-    prev_hash: str,
-) -> str:
+def event_hash(event: AuditEvent) -> str:
+    """SHA-256 over the canonical JSON of the event's stored fields and the previous event's hash."""
     body = {
-        "session": session_id,
-        "seq": seq,
-        "actor": actor_id,
-        "actor_name": actor_name,
-        "kind": kind,
-        "payload": payload,
-        "at": at,
-        "prev": prev_hash,
+        "session": event.session_id,
+        "seq": event.seq,
+        "actor": event.actor_id,
+        "actor_name": event.actor_name,
+        "kind": event.kind,
+        "payload": event.payload,
+        "at": event.at,
+        "prev": event.prev_hash,
     }
     return hashlib.sha256(canonical_json(body).encode("utf-8")).hexdigest()
 
 
 def record_event(
     session: EvaluationSession,
-    actor: AbstractBaseUser | AnonymousUser | None,
+    actor: User | AnonymousUser | None,
     kind: str,
     payload: dict[str, Any] | None = None,
 ) -> AuditEvent:
@@ -92,36 +83,22 @@ def record_event(
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("record_event must run inside the transaction that makes the change")
     locked = EvaluationSession.objects.select_for_update().only("id", "audit_seq", "audit_head").get(pk=session.pk)
-    user = actor if actor is not None and actor.is_authenticated else None
-    clean_payload = canonical_value(payload or {})
-    # Stored at the precision the hash uses: PostgreSQL and SQLite both keep microseconds.
-    at = timezone.now().astimezone(UTC)
-    seq = locked.audit_seq + 1
-    actor_id = user.pk if user is not None else None
-    actor_name = user.get_username() if user is not None else ""
-    digest = event_hash(
+    user = actor if isinstance(actor, User) else None
+    event = AuditEvent(
         session_id=locked.pk,
-        seq=seq,
-        actor_id=actor_id,
-        actor_name=actor_name,
+        seq=locked.audit_seq + 1,
+        actor=user,
+        actor_name=user.get_username() if user is not None else "",
         kind=kind,
-        payload=clean_payload,
-        at=at,
+        payload=canonical_value(payload or {}),
+        # Stored at the precision the hash uses: PostgreSQL and SQLite both keep microseconds.
+        at=timezone.now().astimezone(UTC),
         prev_hash=locked.audit_head,
     )
-    event = AuditEvent.objects.create(
-        session_id=locked.pk,
-        seq=seq,
-        actor_id=actor_id,
-        actor_name=actor_name,
-        kind=kind,
-        payload=clean_payload,
-        at=at,
-        prev_hash=locked.audit_head,
-        hash=digest,
-    )
-    EvaluationSession.objects.filter(pk=locked.pk).update(audit_seq=seq, audit_head=digest)
-    session.audit_seq, session.audit_head = seq, digest
+    event.hash = event_hash(event)
+    event.save()
+    EvaluationSession.objects.filter(pk=locked.pk).update(audit_seq=event.seq, audit_head=event.hash)
+    session.audit_seq, session.audit_head = event.seq, event.hash
     return event
 
 
@@ -162,17 +139,7 @@ def verify_chain(session_id: int) -> ChainReport:
             return broken(expected_seq, f"event #{expected_seq} is missing (found #{ev.seq} next)")
         if ev.prev_hash != prev:
             return broken(ev.seq, "its previous-hash does not match the event before it")
-        recomputed = event_hash(
-            session_id=ev.session_id,
-            seq=ev.seq,
-            actor_id=ev.actor_id,
-            actor_name=ev.actor_name,
-            kind=ev.kind,
-            payload=ev.payload,
-            at=ev.at,
-            prev_hash=ev.prev_hash,
-        )
-        if recomputed != ev.hash:
+        if event_hash(ev) != ev.hash:
             return broken(ev.seq, "its stored fields do not match its hash")
         prev, expected_seq, checked = ev.hash, expected_seq + 1, checked + 1
     if checked < session.audit_seq:
