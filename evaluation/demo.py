@@ -105,8 +105,8 @@ VENUES = (
 ADMIN = Person("admin", "系统管理员", "administrator 管理员", staff=True, superuser=True)
 HOST = Person("host_wang", "王主持", "host 主持人 (杭州)", ("host",), staff=True)
 ATTENDANTS = {
-    NINGBO: Person("attendant_sun", "孙核验", "attendant 宁波场地核验", ("attendant",), staff=True),
-    WENZHOU: Person("attendant_zhou", "周核验", "attendant 温州场地核验", ("attendant",), staff=True),
+    NINGBO: Person("attendant_sun", "孙核验", "attendant 宁波场地核验", ("attendant",)),
+    WENZHOU: Person("attendant_zhou", "周核验", "attendant 温州场地核验", ("attendant",)),
 }
 REVIEWER = Person("reviewer_wu", "吴审查", "reviewer BIM 审查员", ("reviewer",))
 SUPERVISOR = Person("supervisor_zheng", "郑监督", "supervisor 监督人员", ("supervisor",))

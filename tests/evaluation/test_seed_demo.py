@@ -127,6 +127,9 @@ def test_the_demo_has_the_project_bids_people_and_committees_it_promises(db, med
     assert {e.city for e in experts} == {"杭州", "宁波", "温州"}
     assert all(e.user.groups.filter(name="expert").exists() for e in experts)
     assert User.objects.filter(is_superuser=True).count() == 1
+    # Staff status means admin access and the second factor: the host and the administrator only.
+    assert set(User.objects.filter(is_staff=True).values_list("username", flat=True)) == {"admin", "host_wang"}
+    assert User.objects.get(username="host_wang").groups.filter(name="host").exists()
 
     for session in EvaluationSession.objects.all():
         assert session.main_venue is not None
