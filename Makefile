@@ -18,7 +18,7 @@ NPM_STAMP := $(if $(wildcard package.json),node_modules/.package.stamp)
 
 help:
 	@echo "make run    install, migrate, seed the demo data and serve it on http://$(HOST):$(PORT)/"
-	@echo "make test   install, lint, then run the test suite (pytest $(PYTEST_ARGS))"
+	@echo "make test   install, lint, then run the test suite (pytest; PYTEST_ARGS=... adds options)"
 	@echo "make lint   ruff check, ruff format --check, mypy"
 	@echo "make format ruff format and ruff check --fix"
 
