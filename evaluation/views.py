@@ -155,7 +155,6 @@ def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
     is_bidder = Role.BIDDER in roles
     context: dict[str, object] = {
         "session": session,
-        "roles": sorted(role.value for role in roles),
         "main_venue": session.main_venue,
         "is_bidder": is_bidder,
         "names_visible": False,
