@@ -222,10 +222,9 @@ def _step(cast: Cast, phase: Phase) -> None:
 
 
 def advance_to(cast: Cast, phase: Phase) -> EvaluationSession:
-    """Drive the session along the main line, as its people would, until it reaches ``phase``."""
-    for reached in MAIN_LINE[1:]:
-        if cast.refresh().phase == phase:
-            break
+    """Drive the session along the main line, as its people would, from where it is to ``phase``."""
+    start = MAIN_LINE.index(Phase(cast.refresh().phase))
+    for reached in MAIN_LINE[start + 1 : MAIN_LINE.index(phase) + 1]:
         _step(cast, reached)
         assert cast.refresh().phase == reached
     assert cast.session.phase == phase, f"could not reach {phase} (stopped at {cast.session.phase})"
