@@ -15,6 +15,7 @@ from django.contrib.auth.models import AnonymousUser, User
 
 from evaluation.exceptions import Refused
 from evaluation.models import Assignment, Bid, CommitteeMember, EvaluationSession, Phase, SessionRole
+from evaluation.protocol import LotRules
 
 
 class Role(StrEnum):
@@ -36,8 +37,10 @@ ROLE_GROUPS: dict[Role, str] = {
     Role.MEMBER: "expert",
     Role.BIDDER: "bidder",
 }
-STAFF_ROLES = frozenset({Role.HOST, Role.ATTENDANT, Role.REVIEWER, Role.SUPERVISOR})
-COMMITTEE_ROLES = frozenset({Role.MEMBER, Role.LEADER})
+# Roles that see the audit trail and, in anonymous review, the bidders behind the labels.
+AUDIT_ROLES = frozenset({Role.HOST, Role.SUPERVISOR})
+# DESIGN.md §6: in anonymous (暗标) review the bidder behind each label is revealed to the leader at summary.
+REVEAL_TO_LEADER = frozenset({Phase.SUMMARY, Phase.SIGNING, Phase.ARCHIVED})
 
 Actor = User | AnonymousUser
 
@@ -113,9 +116,13 @@ def can_view_session(user: Actor, session: EvaluationSession) -> bool:
     return bool(session_roles(user, session))
 
 
-def check_not_sealed(session: EvaluationSession, action: str) -> None:
-    if session.phase == Phase.SEALED_OVERNIGHT:
-        raise Refused(f"{action}: the session is sealed overnight", code="sealed")
+def bidder_names_visible(roles: frozenset[Role], session: EvaluationSession) -> bool:
+    """May these roles see which bidder is behind each anonymous label (暗标)?"""
+    if roles & AUDIT_ROLES:
+        return True
+    if not LotRules.parse(session.lot.rules).anonymous_technical_review:
+        return True
+    return Role.LEADER in roles and session.phase in REVEAL_TO_LEADER
 
 
 def check_verifier(user: Actor, session: EvaluationSession, member: CommitteeMember) -> None:

@@ -33,12 +33,17 @@ from evaluation.models import (
     CommitteeMember,
     Declaration,
     EvaluationSession,
-    Phase,
     SessionVenue,
     Venue,
 )
-from evaluation.permissions import Role, attendant_venue_ids, can_view_session, session_roles
-from evaluation.protocol import LotRules
+from evaluation.permissions import (
+    AUDIT_ROLES,
+    Role,
+    attendant_venue_ids,
+    bidder_names_visible,
+    can_view_session,
+    session_roles,
+)
 
 # The landing page's groups, in this order; leader and member share the committee's group.
 HOME_GROUPS: tuple[tuple[str, Promise], ...] = (
@@ -58,11 +63,8 @@ GROUP_OF_ROLE: dict[Role, str] = {
     Role.LEADER: "committee",
     Role.BIDDER: "bidder",
 }
-# DESIGN.md §6: in anonymous (暗标) review the bidder behind each label is revealed to the leader at summary.
-REVEAL_TO_LEADER = frozenset({Phase.SUMMARY, Phase.SIGNING, Phase.ARCHIVED})
 # Roles that see the whole committee; an attendant sees only the seats of their own venue.
 WHOLE_COMMITTEE = frozenset({Role.HOST, Role.SUPERVISOR, Role.REVIEWER, Role.MEMBER, Role.LEADER})
-AUDIT_ROLES = frozenset({Role.HOST, Role.SUPERVISOR})
 AUDIT_PAGE = 200
 
 
@@ -130,15 +132,6 @@ class BidRow:
     # None when the viewer may not know who is behind the label.
     bidder_name: str | None
     price: Decimal | None
-
-
-def bidder_names_visible(roles: frozenset[Role], session: EvaluationSession) -> bool:
-    """May these roles see which bidder is behind each anonymous label (暗标)?"""
-    if roles & AUDIT_ROLES:
-        return True
-    if not LotRules.parse(session.lot.rules).anonymous_technical_review:
-        return True
-    return Role.LEADER in roles and session.phase in REVEAL_TO_LEADER
 
 
 @login_required
