@@ -213,7 +213,7 @@ class AuditedAdmin(admin.ModelAdmin):
         audit head, moved by an action meanwhile) is never written back stale.
         """
         names = audited_field_names(form_class, type(obj))
-        before = type(obj)._default_manager.get(pk=obj.pk) if change else None
+        before = type(obj)._default_manager.select_for_update().get(pk=obj.pk) if change else None
         ids = affected_session_ids(obj) | (affected_session_ids(before) if before is not None else set())
         sessions = self.guard(request, ids, self._what("change" if change else "add", obj))
         old = _values(before, names) if before is not None else {}
@@ -248,9 +248,7 @@ class AuditedAdmin(admin.ModelAdmin):
         self.save_audited(request, obj, type(form), change=change, m2m_new=m2m_new)
 
     def save_formset(self, request: HttpRequest, form: forms.BaseForm, formset: Any, change: bool) -> None:
-        through_action: Callable[[User | AnonymousUser], object] | None = getattr(
-            formset, "save_through_action", None
-        )
+        through_action: Callable[[User | AnonymousUser], object] | None = getattr(formset, "save_through_action", None)
         if through_action is not None:
             through_action(request.user)
             return
@@ -562,7 +560,7 @@ class AuditEventAdmin(admin.ModelAdmin):
     """Read-only for everyone, superusers included; a host sees the sessions they are assigned to."""
 
     list_display = ("session", "seq", "kind", "actor_name", "at")
-    list_filter = ("session", "kind")
+    list_filter = (("session", admin.RelatedOnlyFieldListFilter), "kind")
     search_fields = ("kind", "actor_name")
     list_select_related = ("session",)
     fields = ("session", "seq", "kind", "actor_name", "at", "pretty_payload", "prev_hash", "hash")

@@ -131,3 +131,18 @@ def test_a_host_cannot_rename_the_project_of_a_sealed_session(client, sealed):
     project.refresh_from_db()
     assert project.name == "第一中学教学楼扩建工程"
     assert_refused_and_logged(cast, response, head)
+
+
+def test_a_host_cannot_assign_staff_while_the_session_is_sealed(client, sealed):
+    cast = sealed
+    second = make_user("feng_supervisor", "supervisor", full_name="冯监督")
+    login_verified(client, cast.host)
+    url = reverse("admin:evaluation_assignment_add")
+    data = page_data(client.get(url))
+    data.update({"session": str(cast.session.pk), "user": str(second.pk), "role": "supervisor"})
+    head = cast.refresh().audit_seq
+
+    response = client.post(url, data)
+
+    assert not Assignment.objects.filter(session=cast.session, user=second).exists()
+    assert_refused_and_logged(cast, response, head)

@@ -15,6 +15,7 @@ from evaluation.models import (
     Lot,
     SessionRole,
     SessionVenue,
+    Venue,
 )
 from tests.evaluation.admin_forms import messages_of, page_data
 from tests.personas import login_verified
@@ -159,3 +160,28 @@ def test_a_venue_where_members_sit_cannot_be_removed_from_the_session(client, ca
     assert response.status_code == 200
     assert SessionVenue.objects.filter(pk=link.pk).exists()
     assert "有评委或人员在该场地" in response.content.decode()
+
+
+def test_a_host_adding_a_sub_venue_through_the_session_page_is_audited(client, cast):
+    taizhou = Venue.objects.create(city="台州", center="台州市公共资源交易中心", room="远程评标室")
+    login_verified(client, cast.host)
+    url = reverse("admin:evaluation_evaluationsession_change", args=[cast.session.pk])
+    data = page_data(client.get(url))
+    index = int(data["session_venues-TOTAL_FORMS"])
+    data["session_venues-TOTAL_FORMS"] = str(index + 1)
+    data[f"session_venues-{index}-venue"] = str(taizhou.pk)
+    data[f"session_venues-{index}-kind"] = SessionVenue.Kind.SUB
+    data[f"session_venues-{index}-session"] = str(cast.session.pk)
+
+    response = client.post(url, data)
+
+    assert response.status_code == 302, messages_of(response)
+    link = SessionVenue.objects.get(session=cast.session, venue=taizhou)
+    event = AuditEvent.objects.filter(session=cast.session).latest("seq")
+    assert (event.kind, event.payload["model"], event.payload["object_id"]) == (
+        "admin.added",
+        "evaluation.sessionvenue",
+        str(link.pk),
+    )
+    assert event.payload["fields"]["venue"] == {"old": None, "new": str(taizhou.pk)}
+    assert verify_chain(cast.session.pk).ok
