@@ -27,9 +27,11 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.models import AnonymousUser, User
+from django.core.exceptions import ValidationError
 from django.db import models, router, transaction
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
@@ -55,12 +57,13 @@ from evaluation.models import (
     EvaluationSession,
     Expert,
     Lot,
+    Phase,
     SessionRole,
     SessionVenue,
     TenderProject,
     Venue,
 )
-from evaluation.opening import import_opening_record
+from evaluation.opening import IMPORT_PHASES, import_opening_record
 from evaluation.permissions import Role, require_role
 from evaluation.phases import COMMITTEE_OPEN
 
@@ -91,6 +94,11 @@ def _lot_ids(obj: Model) -> set[int]:
     if isinstance(obj, Bidder) and obj.pk:
         return set(Bid.objects.filter(bidder_id=obj.pk).values_list("lot_id", flat=True))
     return set()
+
+
+def is_lot_data(obj: Model) -> bool:
+    """Data of a lot (its bids, documents, opening record, project, bidders), not of one session."""
+    return not isinstance(obj, EvaluationSession | Assignment | SessionVenue | CommitteeMember)
 
 
 def affected_session_ids(obj: Model) -> set[int]:
@@ -153,12 +161,50 @@ def _values(obj: Model, names: Iterable[str], m2m_new: Values | None = None) -> 
 class AuditedAdmin(admin.ModelAdmin):
     """Audits and seal-guards every add, change and delete of session data (see the module docstring)."""
 
+    #: The lookup from this model to the sessions whose data its rows are, for keeping sealed
+    #: sessions' data out of lists (DESIGN.md §6: while sealed nobody reads it); None: not hidden.
+    sealed_lookup: str | None = None
+
     def refuse_delete(self, obj: Model) -> str | None:
         """A reason this row may not be deleted, beyond the seal and the host's role; None if it may."""
         return None
 
+    def get_search_results(self, request: HttpRequest, queryset: QuerySet[Any], search_term: str) -> Any:
+        # Lists and autocompletes only (both search): opening a row is refused by refuse_sealed_read,
+        # and a write reaches guard, which refuses and logs it.
+        rows, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        if self.sealed_lookup is not None:
+            sealed = EvaluationSession.objects.filter(phase=Phase.SEALED_OVERNIGHT).values("pk")
+            rows = rows.exclude(**{f"{self.sealed_lookup}__in": sealed})
+        return rows, may_have_duplicates
+
+    def refuse_sealed_read(self, request: HttpRequest, object_id: str | None) -> HttpResponse | None:
+        """Opening a row of a sealed session is refused, and the attempt logged on its chain.
+
+        A POST is a write: ``guard`` refuses and logs it, with the write's own message.
+        """
+        if object_id is None or self.sealed_lookup is None or request.method not in ("GET", "HEAD"):
+            return None
+        try:
+            obj = self.model._default_manager.filter(pk=object_id).first()
+        except (ValueError, ValidationError):
+            return None
+        if obj is None:
+            return None
+        sealed = EvaluationSession.objects.filter(pk__in=affected_session_ids(obj), phase=Phase.SEALED_OVERNIGHT)
+        if not sealed:
+            return None
+        reason = f"{self._what('open', obj)}: refused while the session is sealed overnight"
+        for session in sealed:
+            actions.record_sealed_access(session.pk, request.user, f"admin: {reason}")
+        self.message_user(request, reason, messages.ERROR)
+        opts = self.model._meta
+        return HttpResponseRedirect(reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"))
+
     # 1-2: find, lock and check the sessions.
-    def guard(self, request: HttpRequest, session_ids: set[int], what: str) -> list[EvaluationSession]:
+    def guard(
+        self, request: HttpRequest, session_ids: set[int], what: str, *, lot_data: bool = False
+    ) -> list[EvaluationSession]:
         if not session_ids:
             return []
         sessions = list(EvaluationSession.objects.select_for_update().filter(pk__in=session_ids).order_by("pk"))
@@ -169,6 +215,12 @@ class AuditedAdmin(admin.ModelAdmin):
                 f"{what}: refused while the session is sealed overnight ({names}); nothing was saved",
                 [s.pk for s in sealed],
             )
+        # The bids and their lot are evidence once review starts: from then on a correction goes
+        # through the committee (Art. 64) or a re-evaluation, never through the admin.
+        frozen = [s for s in sessions if s.phase not in IMPORT_PHASES] if lot_data else []
+        if frozen:
+            where = "、".join(f"{s} ({s.get_phase_display()})" for s in frozen)
+            raise Refused(f"{what}: the lot's data is frozen once review has started: {where}", code="frozen")
         if not request.user.is_superuser:
             for session in sessions:
                 require_role(request.user, session, HOST_ONLY, what)
@@ -215,7 +267,8 @@ class AuditedAdmin(admin.ModelAdmin):
         names = audited_field_names(form_class, type(obj))
         before = type(obj)._default_manager.select_for_update().get(pk=obj.pk) if change else None
         ids = affected_session_ids(obj) | (affected_session_ids(before) if before is not None else set())
-        sessions = self.guard(request, ids, self._what("change" if change else "add", obj))
+        what = self._what("change" if change else "add", obj)
+        sessions = self.guard(request, ids, what, lot_data=is_lot_data(obj))
         old = _values(before, names) if before is not None else {}
         new = _values(obj, names, m2m_new)
         changed = {n: {"old": old.get(n), "new": new.get(n)} for n in names if not change or old.get(n) != new.get(n)}
@@ -232,7 +285,7 @@ class AuditedAdmin(admin.ModelAdmin):
         reason = self.refuse_delete(obj)
         if reason:
             raise Refused(reason, code="invalid")
-        sessions = self.guard(request, affected_session_ids(obj), self._what("delete", obj))
+        sessions = self.guard(request, affected_session_ids(obj), self._what("delete", obj), lot_data=is_lot_data(obj))
         fields = {f.name: {"old": field_text(f, obj), "new": None} for f in obj._meta.concrete_fields}
         object_id, label = str(obj.pk), str(obj)
         obj.delete()
@@ -288,12 +341,18 @@ class AuditedAdmin(admin.ModelAdmin):
         form_url: str = "",
         extra_context: dict[str, Any] | None = None,
     ) -> HttpResponse:
+        refused = self.refuse_sealed_read(request, object_id)
+        if refused is not None:
+            return refused
         view = super().changeform_view
         return self._refusable(request, lambda: view(request, object_id, form_url, extra_context))
 
     def delete_view(
         self, request: HttpRequest, object_id: str, extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
+        refused = self.refuse_sealed_read(request, object_id)
+        if refused is not None:
+            return refused
         view = super().delete_view
         return self._refusable(request, lambda: view(request, object_id, extra_context))
 
@@ -318,6 +377,7 @@ def _pretty_json(value: Any) -> str:
 
 @admin.register(TenderProject)
 class TenderProjectAdmin(AuditedAdmin):
+    sealed_lookup = "lots__sessions"
     list_display = ("code", "name", "category", "tenderer", "agency")
     list_filter = ("category",)
     search_fields = ("code", "name", "tenderer")
@@ -325,6 +385,7 @@ class TenderProjectAdmin(AuditedAdmin):
 
 @admin.register(Lot)
 class LotAdmin(AuditedAdmin):
+    sealed_lookup = "sessions"
     list_display = ("__str__", "evaluation_method", "ceiling_price")
     list_filter = ("project", "evaluation_method")
     search_fields = ("code", "name", "project__code", "project__name")
@@ -340,6 +401,7 @@ class LotAdmin(AuditedAdmin):
 
 @admin.register(Bidder)
 class BidderAdmin(AuditedAdmin):
+    sealed_lookup = "bids__lot__sessions"
     list_display = ("name", "credit_code")
     search_fields = ("name", "credit_code")
     filter_horizontal = ("users",)
@@ -356,6 +418,7 @@ class BidDocumentInline(admin.TabularInline):
 
 @admin.register(Bid)
 class BidAdmin(AuditedAdmin):
+    sealed_lookup = "lot__sessions"
     list_display = ("lot", "anonymous_label", "bidder", "price", "opened_at")
     list_filter = ("lot",)
     search_fields = ("bidder__name", "bidder__credit_code", "anonymous_label")
@@ -407,6 +470,8 @@ class AssignmentAdmin(AuditedAdmin):
 @admin.register(BidOpeningRecord)
 class BidOpeningRecordAdmin(AuditedAdmin):
     """Adding is importing the opening system's JSON file; an imported record is view-only."""
+
+    sealed_lookup = "lot__sessions"
 
     list_display = ("lot", "opened_at", "sha256", "imported_by", "imported_at")
     list_select_related = ("lot__project", "imported_by")

@@ -18,11 +18,16 @@ from tests.personas import advance_to, login_verified, make_user
 
 @pytest.fixture
 def sealed(cast):
+    """In review, about to be sealed: each test opens its admin page first, as a host who had it
+    open when the session was sealed, then calls ``seal``."""
     advance_to(cast, Phase.PRELIMINARY_REVIEW)
+    return cast
+
+
+def seal(cast) -> None:
     do_transition(cast.session, cast.host, "seal")
     do_transition(cast.session, cast.zheng, "seal")
     assert cast.refresh().is_sealed
-    return cast
 
 
 def assert_refused_and_logged(cast, response, head: int) -> None:
@@ -43,6 +48,7 @@ def test_a_host_cannot_change_a_bid_price_while_the_session_is_sealed(client, se
     url = reverse("admin:evaluation_bid_change", args=[bid.pk])
     data = page_data(client.get(url))
     data["price"] = "9000000.00"
+    seal(cast)
     head = cast.refresh().audit_seq
 
     response = client.post(url, data)
@@ -62,6 +68,7 @@ def test_a_superuser_cannot_change_a_sealed_sessions_bids_either(client, sealed)
     url = reverse("admin:evaluation_bid_change", args=[bid.pk])
     data = page_data(client.get(url))
     data["anonymous_label"] = "Z"
+    seal(cast)
     head = cast.refresh().audit_seq
 
     response = client.post(url, data)
@@ -80,6 +87,7 @@ def test_a_host_cannot_attach_a_bid_document_while_the_session_is_sealed(client,
     data = page_data(client.get(url))
     data["documents-0-kind"] = "technical"
     data["documents-0-file"] = SimpleUploadedFile("技术标.pdf", b"%PDF-1.7\n%late addition\n%%EOF\n")
+    seal(cast)
     head = cast.refresh().audit_seq
 
     response = client.post(url, data)
@@ -95,6 +103,7 @@ def test_a_host_cannot_change_the_session_title_while_it_is_sealed(client, seale
     url = reverse("admin:evaluation_evaluationsession_change", args=[cast.session.pk])
     data = page_data(client.get(url))
     data["title"] = "改过的名称"
+    seal(cast)
     head = cast.refresh().audit_seq
     title = cast.session.title
 
@@ -109,6 +118,7 @@ def test_a_host_cannot_remove_an_assignment_while_the_session_is_sealed(client, 
     cast = sealed
     assignment = Assignment.objects.get(session=cast.session, user=cast.wu)
     login_verified(client, cast.host)
+    seal(cast)
     head = cast.refresh().audit_seq
 
     response = client.post(reverse("admin:evaluation_assignment_delete", args=[assignment.pk]), {"post": "yes"})
@@ -124,6 +134,7 @@ def test_a_host_cannot_rename_the_project_of_a_sealed_session(client, sealed):
     url = reverse("admin:evaluation_tenderproject_change", args=[project.pk])
     data = page_data(client.get(url))
     data["name"] = "改名"
+    seal(cast)
     head = cast.refresh().audit_seq
 
     response = client.post(url, data)
@@ -140,9 +151,38 @@ def test_a_host_cannot_assign_staff_while_the_session_is_sealed(client, sealed):
     url = reverse("admin:evaluation_assignment_add")
     data = page_data(client.get(url))
     data.update({"session": str(cast.session.pk), "user": str(second.pk), "role": "supervisor"})
+    seal(cast)
     head = cast.refresh().audit_seq
 
     response = client.post(url, data)
 
     assert not Assignment.objects.filter(session=cast.session, user=second).exists()
     assert_refused_and_logged(cast, response, head)
+
+
+def test_opening_a_sealed_sessions_bid_in_the_admin_is_refused_and_logged(client, sealed):
+    cast = sealed
+    seal(cast)
+    bid = Bid.objects.get(lot=cast.lot, bidder=cast.bidder_a)
+    login_verified(client, cast.host)
+    head = cast.refresh().audit_seq
+
+    response = client.get(reverse("admin:evaluation_bid_change", args=[bid.pk]))
+
+    assert response.status_code == 302
+    assert response.url == reverse("admin:evaluation_bid_changelist")
+    assert any("sealed overnight" in m for m in messages_of(response))
+    later = list(AuditEvent.objects.filter(session=cast.session, seq__gt=head))
+    assert [e.kind for e in later] == ["sealed.access_refused"]
+    assert verify_chain(cast.session.pk).ok
+
+
+def test_a_sealed_sessions_bids_are_left_out_of_the_admin_lists(client, sealed):
+    cast = sealed
+    login_verified(client, cast.host)
+    listed = client.get(reverse("admin:evaluation_bid_changelist"))
+    assert cast.bidder_a.name in listed.content.decode()
+    seal(cast)
+    listed = client.get(reverse("admin:evaluation_bid_changelist"))
+    assert listed.status_code == 200
+    assert cast.bidder_a.name not in listed.content.decode()
