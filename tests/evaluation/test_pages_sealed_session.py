@@ -34,7 +34,7 @@ def test_opening_a_sealed_session_logs_a_refused_access(client, cast):
     seal(cast)
     login_verified(client, cast.li)
     client.get(reverse("session_detail", args=[cast.session.pk]))
-    event = AuditEvent.objects.filter(session=cast.session).order_by("-seq").first()
+    event = AuditEvent.objects.filter(session=cast.session).latest("seq")
     assert event.kind == "sealed.access_refused"
     assert event.actor == cast.li
     assert event.payload == {"what": "session page"}

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.urls import reverse
 
-from evaluation import actions
 from evaluation.models import Phase
 from evaluation.opening import import_opening_record
 from tests.personas import advance_to, login_verified, opening_json
