@@ -1,0 +1,88 @@
+"""The browser suite: one daphne and one Chromium for the whole run, shared by every browser test.
+
+The server is the embedded demo as ``make run`` serves it (SQLite in its own folder, the in-memory
+channel layer, ``seed_demo``'s data), started once as a child process: pytest-django's live server
+speaks WSGI only. Chromium is Debian's, driven by Playwright for Python; it is never downloaded.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import require_service
+from tests.servers import embedded_env, free_port, stop, wait_until_answers
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+# Headless on a closed network: no GPU, no background traffic to Google's hosts.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+DEMO_PASSWORD = "pingbiao-demo-2026"
+
+
+@pytest.fixture(scope="session")
+def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    data = tmp_path_factory.mktemp("demo-server")
+    env = embedded_env(str(data))
+    env["EVAL_DEMO"] = "1"
+    log = data / "server.log"
+    python = sys.executable
+    for step in (["migrate", "--noinput"], ["seed_demo"]):
+        subprocess.run([python, "manage.py", *step], cwd=ROOT, env=env, check=True, capture_output=True, timeout=300)
+    port = free_port()
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [python, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
+            cwd=ROOT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            wait_until_answers(proc, port, 60, lambda: log.read_text(errors="replace"))
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            stop(proc)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    require_service("Chromium", Path(CHROMIUM).exists(), "install Debian's chromium package")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh browser context (its own cookies) and page per test, in Chinese like the center's PCs."""
+    context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    yield page
+    context.close()
+
+
+def log_in(page, base_url: str, username: str, password: str = DEMO_PASSWORD) -> None:
+    page.goto(f"{base_url}/accounts/login/")
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("密码").fill(password)
+    page.get_by_role("button", name="登录").click()
