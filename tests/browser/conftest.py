@@ -1,4 +1,4 @@
-"""The browser suite: one daphne and one Chromium for the whole run, shared by every browser test.
+"""The browser suite: one daphne and one Chromium, shared by every browser test.
 
 The server is the embedded demo as ``make run`` serves it (SQLite in its own folder, the in-memory
 channel layer, ``seed_demo``'s data), started once as a child process: pytest-django's live server
@@ -60,7 +60,9 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             stop(proc)
 
 
-@pytest.fixture(scope="session")
+# Package scope: one Chromium for all browser tests, closed when they are done. Playwright's sync
+# API holds an event loop on the main thread while it is open, which async tests elsewhere cannot share.
+@pytest.fixture(scope="package")
 def browser() -> Iterator[object]:
     require_service("Chromium", Path(CHROMIUM).exists(), "install Debian's chromium package")
     from playwright.sync_api import sync_playwright
