@@ -71,6 +71,8 @@ MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(DATA_DIR / "media"))).resolve()
 MEDIA_URL = "/media/"
 STATIC_ROOT = Path(env_str("STATIC_ROOT", str(DATA_DIR / "static"))).resolve()
 STATIC_URL = "/static/"
+# Uploaded bid documents and models larger than this are refused (bytes; 200 MiB by default).
+EVAL_MAX_DOCUMENT_BYTES = env_int("EVAL_MAX_DOCUMENT_BYTES", 200 * 1024 * 1024)
 # ../shared beside the project's root holds the sample IFC models used by seed_demo and tests.
 EVAL_SHARED_DIR = Path(env_str("EVAL_SHARED_DIR", str(BASE_DIR.parent / "shared"))).resolve()
 

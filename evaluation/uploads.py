@@ -20,14 +20,13 @@ from django.core.files import File
 from evaluation.exceptions import ProtocolError
 from evaluation.models import DocumentKind
 
-DEFAULT_MAX_DOCUMENT_BYTES = 200 * 1024 * 1024
 # An opening record lists at most 500 bids (OpeningRecordIn): a few hundred kilobytes at most.
 MAX_OPENING_RECORD_BYTES = 5 * 1024 * 1024
 HEAD_BYTES = 4096
 
 
 def max_document_bytes() -> int:
-    return int(getattr(settings, "EVAL_MAX_DOCUMENT_BYTES", DEFAULT_MAX_DOCUMENT_BYTES))
+    return int(settings.EVAL_MAX_DOCUMENT_BYTES)
 
 
 def _zip_names(f: IO[bytes]) -> list[str] | None:
