@@ -8,7 +8,6 @@ failed run leaves nothing half made. Passwords are set only when an account is c
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -40,6 +39,7 @@ from evaluation.models import (
     Venue,
 )
 from evaluation.opening import import_opening_record
+from evaluation.uploads import check_document, reuse_stored_copy
 
 # Demo only: every demo account gets this password when it is created, and the table prints it.
 DEMO_PASSWORD = "pingbiao-demo-2026"
@@ -211,14 +211,6 @@ def opening_record_json(plan: LotPlan) -> str:
     return json.dumps({**record, "bids": bids}, ensure_ascii=False)
 
 
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 class _Seeder:
     def __init__(self, shared_dir: Path) -> None:
         self.ifc_dir = shared_dir / "ifc"
@@ -354,19 +346,18 @@ class _Seeder:
             self.made(f"BIM model {path.name} of {bid_plan.company.name}")
 
     def store_model(self, bid: Bid, path: Path) -> BidDocument:
-        size = path.stat().st_size
-        doc = BidDocument(
-            bid=bid, kind=DocumentKind.BIM_MODEL, original_name=path.name, sha256=sha256_of(path), size=size
-        )
-        # upload_to names the file by its hash, so a copy left by an earlier run (of a database
-        # since reset) is the same content: reuse it rather than store a second copy beside it.
-        name = doc.file.field.generate_filename(doc, path.name)
-        storage = doc.file.storage
-        if storage.exists(name) and storage.size(name) == size:
-            doc.file.name = name
-        else:
-            with path.open("rb") as fh:
-                doc.file.save(path.name, File(fh), save=False)
+        with path.open("rb") as fh:
+            upload = File(fh, name=path.name)
+            checked = check_document(upload, DocumentKind.BIM_MODEL)
+            doc = BidDocument(
+                bid=bid,
+                kind=DocumentKind.BIM_MODEL,
+                original_name=checked.original_name,
+                sha256=checked.sha256,
+                size=checked.size,
+            )
+            if not reuse_stored_copy(doc):
+                doc.file.save(path.name, upload, save=False)
         doc.save()
         return doc
 

@@ -24,7 +24,7 @@ from evaluation.models import (
     Venue,
 )
 from evaluation.permissions import ROLE_GROUPS, Role
-from evaluation.uploads import check_document, read_opening_record
+from evaluation.uploads import check_document, read_opening_record, reuse_stored_copy
 
 
 class BidDocumentForm(forms.ModelForm):
@@ -59,12 +59,7 @@ class BidDocumentForm(forms.ModelForm):
     def save(self, commit: bool = True) -> BidDocument:
         document = super().save(commit=False)
         if "file" in self.changed_data:
-            # Stored by content hash: when those bytes are already stored, point at them instead of
-            # writing a second copy under a suffixed name.
-            field = BidDocument._meta.get_field("file")
-            target = field.generate_filename(document, document.original_name)
-            if field.storage.exists(target):
-                document.file = target
+            reuse_stored_copy(document)
         if commit:
             document.save()
         return document

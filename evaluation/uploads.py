@@ -18,7 +18,7 @@ from django.conf import settings
 from django.core.files import File
 
 from evaluation.exceptions import ProtocolError
-from evaluation.models import DocumentKind
+from evaluation.models import BidDocument, DocumentKind
 
 # An opening record lists at most 500 bids (OpeningRecordIn): a few hundred kilobytes at most.
 MAX_OPENING_RECORD_BYTES = 5 * 1024 * 1024
@@ -135,6 +135,21 @@ def check_document(upload: File, kind: str, *, max_bytes: int | None = None) -> 
             raise ProtocolError(f"{name} is larger than the limit of {cap} bytes")
     upload.seek(0)
     return CheckedDocument(original_name=name[:255], extension=extension, size=size, sha256=digest.hexdigest())
+
+
+def reuse_stored_copy(document: BidDocument) -> bool:
+    """Point ``document`` at the stored file of the same content, if there is one; True if it did.
+
+    Documents are stored under their hash (``document_path``), so the same bytes, uploaded again or
+    left by an earlier run, are one file: reuse it rather than store a suffixed second copy.
+    """
+    field = BidDocument._meta.get_field("file")
+    target = field.generate_filename(document, document.original_name)
+    if field.storage.exists(target) and field.storage.size(target) == document.size:
+        # A plain name, not the pending upload's name: the field then counts as already stored.
+        document.file = target
+        return True
+    return False
 
 
 def read_opening_record(f: IO[bytes], name: str = "") -> bytes:
