@@ -7,7 +7,8 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.urls import reverse
+from django.urls import Resolver404, resolve, reverse
+from django_otp import devices_for_user
 
 from evaluation.permissions import user_groups
 
@@ -32,22 +33,17 @@ class SecondFactorMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = request.user
-        if needs_second_factor(user) and not user.is_verified():  # type: ignore[union-attr]
-            match = request.resolver_match or _resolve(request.path_info)
-            if not (match and match.url_name in EXEMPT_URL_NAMES) and not request.path_info.startswith(
-                settings.STATIC_URL
-            ):
-                from django_otp import devices_for_user
-
-                target = "otp_verify" if any(devices_for_user(user, confirmed=True)) else "otp_setup"
-                return HttpResponseRedirect(f"{reverse(target)}?{urlencode({'next': request.get_full_path()})}")
+        owes = needs_second_factor(user) and not user.is_verified()  # type: ignore[union-attr]
+        if owes and not _exempt(request.path_info):
+            target = "otp_verify" if any(devices_for_user(user, confirmed=True)) else "otp_setup"
+            return HttpResponseRedirect(f"{reverse(target)}?{urlencode({'next': request.get_full_path()})}")
         return self.get_response(request)
 
 
-def _resolve(path: str):  # type: ignore[no-untyped-def]
-    from django.urls import Resolver404, resolve
-
+def _exempt(path: str) -> bool:
+    if path.startswith(settings.STATIC_URL):
+        return True
     try:
-        return resolve(path)
+        return resolve(path).url_name in EXEMPT_URL_NAMES
     except Resolver404:
-        return None
+        return False
