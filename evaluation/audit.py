@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -54,19 +55,24 @@ def canonical_json(value: Any) -> str:
     return json.dumps(canonical_value(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
+def event_body(event: AuditEvent) -> str:
+    """The canonical JSON the event's hash is taken over: its stored fields and the previous hash."""
+    return canonical_json(
+        {
+            "session": event.session_id,
+            "seq": event.seq,
+            "actor": event.actor_id,
+            "actor_name": event.actor_name,
+            "kind": event.kind,
+            "payload": event.payload,
+            "at": event.at,
+            "prev": event.prev_hash,
+        }
+    )
+
+
 def event_hash(event: AuditEvent) -> str:
-    """SHA-256 over the canonical JSON of the event's stored fields and the previous event's hash."""
-    body = {
-        "session": event.session_id,
-        "seq": event.seq,
-        "actor": event.actor_id,
-        "actor_name": event.actor_name,
-        "kind": event.kind,
-        "payload": event.payload,
-        "at": event.at,
-        "prev": event.prev_hash,
-    }
-    return hashlib.sha256(canonical_json(body).encode("utf-8")).hexdigest()
+    return hashlib.sha256(event_body(event).encode("utf-8")).hexdigest()
 
 
 def record_event(
@@ -100,6 +106,18 @@ def record_event(
     EvaluationSession.objects.filter(pk=locked.pk).update(audit_seq=event.seq, audit_head=event.hash)
     session.audit_seq, session.audit_head = event.seq, event.hash
     return event
+
+
+def export_lines(session_id: int) -> Iterator[str]:
+    """The chain for outsiders: a comment line with the head, then "<hash> <canonical body>" per event.
+
+    Each line can be checked with standard tools (the body's SHA-256 is the hash; the body's "prev"
+    is the hash on the line before); docs/AUDIT.md shows how.
+    """
+    session = EvaluationSession.objects.only("id", "audit_seq", "audit_head").get(pk=session_id)
+    yield f"# session {session.pk} audit chain; head #{session.audit_seq} {session.audit_head}"
+    for event in AuditEvent.objects.filter(session_id=session_id).order_by("seq").iterator(chunk_size=2000):
+        yield f"{event.hash} {event_body(event)}"
 
 
 @dataclass(frozen=True)
