@@ -47,7 +47,7 @@ from evaluation.permissions import (
     signed_in,
     user_groups,
 )
-from evaluation.phases import ACTIONS, MAIN_LINE, TRANSITIONS, ActionRule, Transition
+from evaluation.phases import ACTIONS, MAIN_LINE, TRANSITIONS, ActionRule, Transition, check_transition
 from evaluation.rules import RoundResult, tally_round
 
 MAX_TEXT = 2000
@@ -224,17 +224,10 @@ def _target(t: Transition, session: EvaluationSession) -> Phase:
 
 @transaction.atomic
 def do_transition(session: EvaluationSession | int, actor: Actor, name: str, *, reason: str = "") -> TransitionResult:
-    t = TRANSITIONS.get(name)
-    if t is None:
-        raise Refused(f"unknown transition {name!r}", code="invalid")
     session = _lock(session)
-    roles = require_role(actor, session, t.who, name)
-    if session.phase not in t.sources:
-        raise Refused(f"{name}: not possible in phase {session.phase}", code="wrong_phase")
+    roles = check_transition(actor, session, name)
+    t = TRANSITIONS[name]
     reason = _text(reason, "a reason", required=t.needs_reason)
-    problem = t.precondition(session)
-    if problem:
-        raise Refused(f"{name}: {problem}", code="precondition")
     signers = _cosign(t, actor, session, roles) if t.cosign else [actor.get_username()]
     if signers is None:
         return TransitionResult(session, changed=False)

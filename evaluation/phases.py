@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from evaluation.exceptions import Refused
 from evaluation.models import AuditEvent, BidOpeningRecord, EvaluationSession, Phase
-from evaluation.permissions import Role
+from evaluation.permissions import Actor, Role, require_role, session_roles
 from evaluation.rules import committee_problem
 
 MAIN_LINE: tuple[Phase, ...] = (
@@ -254,6 +255,39 @@ TRANSITIONS: dict[str, Transition] = {
         ),
     )
 }
+
+
+def check_transition(user: Actor, session: EvaluationSession, name: str) -> frozenset[Role]:
+    """May ``user`` make transition ``name`` of ``session`` now? Raise ``Refused`` with the reason if
+    not (unknown transition, wrong role, wrong phase, unmet precondition); return the user's roles.
+
+    The actions call it before changing anything; pages call it to show what a user may do.
+    """
+    t = TRANSITIONS.get(name)
+    if t is None:
+        raise Refused(f"unknown transition {name!r}", code="invalid")
+    roles = require_role(user, session, t.who, name)
+    if session.phase not in t.sources:
+        raise Refused(f"{name}: not possible in phase {session.phase}", code="wrong_phase")
+    problem = t.precondition(session)
+    if problem:
+        raise Refused(f"{name}: {problem}", code="precondition")
+    return roles
+
+
+def available_transitions(user: Actor, session: EvaluationSession) -> dict[str, Refused | None]:
+    """Every transition the user's roles allow from the current phase, with why it is blocked (or None)."""
+    roles = session_roles(user, session)
+    out: dict[str, Refused | None] = {}
+    for name, t in TRANSITIONS.items():
+        if not roles & t.who or session.phase not in t.sources:
+            continue
+        try:
+            check_transition(user, session, name)
+            out[name] = None
+        except Refused as refusal:
+            out[name] = refusal
+    return out
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from evaluation.audit import verify_chain
 from evaluation.exceptions import Refused
 from evaluation.models import AuditEvent, EvaluationSession, Phase, Suspension
 from evaluation.permissions import Role, session_roles
-from evaluation.phases import TRANSITIONS
+from evaluation.phases import TRANSITIONS, available_transitions
 from tests.personas import MAIN_LINE_TRANSITIONS, Cast, advance_to, prepare, verify_all
 
 REASONS = {
@@ -256,3 +256,16 @@ def test_failing_records_the_reason_on_the_session(cast):
     actions.do_transition(cast.session, cast.li, "fail", reason="通过初步评审的投标不足三家")
     session = cast.refresh()
     assert session.phase == Phase.FAILED and session.outcome_reason == "通过初步评审的投标不足三家"
+
+
+def test_each_person_is_told_which_transitions_they_may_make_now_and_what_blocks_the_rest(cast):
+    advance_to(cast, Phase.CHECK_IN)
+    for_host = available_transitions(cast.host, cast.refresh())
+    assert set(for_host) == {"open_declarations", "suspend", "fail", "stop"}
+    blocked = for_host["open_declarations"]
+    assert blocked is not None and blocked.code == "precondition" and "not yet verified" in blocked.reason
+    assert for_host["suspend"] is None
+    assert available_transitions(cast.zhang, cast.session) == {}
+    advance_to(cast, Phase.DETAILED_REVIEW)
+    assert set(available_transitions(cast.li, cast.refresh())) == {"roll_back", "fail", "stop"}
+    assert set(available_transitions(cast.zheng, cast.session)) == {"seal"}
