@@ -9,6 +9,10 @@ import socket
 import subprocess
 import time
 from collections.abc import Callable
+from pathlib import Path
+from typing import IO
+
+ROOT = Path(__file__).resolve().parent.parent
 
 # Variables that would take a child server off the embedded default or tie it to an outer make.
 NOT_EMBEDDED = ("DATABASE_URL", "REDIS_URL", "MEDIA_ROOT", "STATIC_ROOT", "MAKEFLAGS", "MAKELEVEL", "MFLAGS")
@@ -32,6 +36,13 @@ def embedded_env(data_dir: str) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if key not in NOT_EMBEDDED}
     env["DATA_DIR"] = data_dir
     return env
+
+
+def spawn(args: list[str], env: dict[str, str], log: IO[bytes]) -> subprocess.Popen[bytes]:
+    """Start a server from the project's root as the leader of its own process group (see stop)."""
+    return subprocess.Popen(
+        args, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
 
 
 def wait_until_answers(proc: subprocess.Popen[bytes], port: int, timeout: float, log: Callable[[], str]) -> None:

@@ -7,15 +7,12 @@ DATABASE_URL or REDIS_URL, the way a fresh clone runs it, and ends the whole gro
 from __future__ import annotations
 
 import shutil
-import subprocess
 import urllib.request
-from pathlib import Path
 
 import pytest
 
-from tests.servers import embedded_env, free_port, stop, wait_until_answers
+from tests.servers import embedded_env, free_port, spawn, stop, wait_until_answers
 
-ROOT = Path(__file__).resolve().parent.parent
 STARTUP_TIMEOUT = 120  # seconds: migrate, seed (three IFC files hashed and copied), daphne start
 
 pytestmark = pytest.mark.slow
@@ -28,15 +25,7 @@ def test_make_run_serves_the_login_page_on_the_embedded_default(tmp_path):
     log_path = tmp_path / "make-run.log"
 
     with log_path.open("wb") as log:
-        proc = subprocess.Popen(
-            ["make", "--no-print-directory", "run", "HOST=127.0.0.1", f"PORT={port}"],
-            cwd=ROOT,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        proc = spawn(["make", "--no-print-directory", "run", "HOST=127.0.0.1", f"PORT={port}"], env, log)
         try:
             try:
                 wait_until_answers(proc, port, STARTUP_TIMEOUT, lambda: log_path.read_text(errors="replace"))

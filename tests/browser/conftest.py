@@ -16,9 +16,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import require_service
-from tests.servers import embedded_env, free_port, stop, wait_until_answers
+from tests.servers import ROOT, embedded_env, free_port, spawn, stop, wait_until_answers
 
-ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 # Headless on a closed network: no GPU, no background traffic to Google's hosts.
 CHROMIUM_ARGS = [
@@ -44,15 +43,7 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         subprocess.run([python, "manage.py", *step], cwd=ROOT, env=env, check=True, capture_output=True, timeout=300)
     port = free_port()
     with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [python, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
-            cwd=ROOT,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        proc = spawn([python, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"], env, out)
         try:
             wait_until_answers(proc, port, 60, lambda: log.read_text(errors="replace"))
             yield f"http://127.0.0.1:{port}"

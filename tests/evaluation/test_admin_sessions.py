@@ -26,6 +26,24 @@ def add_form(client) -> tuple[str, dict]:
     return url, page_data(client.get(url))
 
 
+def seat_through_inline(client, cast, user, kind, venue):
+    """The host adds a row to the session's committee inline and saves the page."""
+    login_verified(client, cast.host)
+    url = reverse("admin:evaluation_evaluationsession_change", args=[cast.session.pk])
+    data = page_data(client.get(url))
+    index = int(data["members-TOTAL_FORMS"])
+    data["members-TOTAL_FORMS"] = str(index + 1)
+    data.update(
+        {
+            f"members-{index}-user": str(user.pk),
+            f"members-{index}-kind": kind,
+            f"members-{index}-venue": str(venue.pk),
+            f"members-{index}-session": str(cast.session.pk),
+        }
+    )
+    return client.post(url, data)
+
+
 def test_a_host_creates_a_session_in_the_admin_with_its_venues_and_host(client, cast):
     lot = Lot.objects.create(
         project=cast.lot.project, code="BD02", name="安装标段", ceiling_price=Decimal("3000000.00")
@@ -97,21 +115,7 @@ def test_a_host_changing_the_session_schedule_is_audited_with_old_and_new_values
 
 
 def test_a_host_seats_the_spare_expert_through_the_committee_inline(client, cast):
-    login_verified(client, cast.host)
-    url = reverse("admin:evaluation_evaluationsession_change", args=[cast.session.pk])
-    data = page_data(client.get(url))
-    index = int(data["members-TOTAL_FORMS"])
-    data["members-TOTAL_FORMS"] = str(index + 1)
-    data.update(
-        {
-            f"members-{index}-user": str(cast.qian.pk),
-            f"members-{index}-kind": CommitteeMember.Kind.EXPERT,
-            f"members-{index}-venue": str(cast.ningbo.pk),
-            f"members-{index}-session": str(cast.session.pk),
-        }
-    )
-
-    response = client.post(url, data)
+    response = seat_through_inline(client, cast, cast.qian, CommitteeMember.Kind.EXPERT, cast.ningbo)
 
     assert response.status_code == 302, messages_of(response)
     member = CommitteeMember.objects.get(session=cast.session, user=cast.qian)
@@ -121,22 +125,9 @@ def test_a_host_seats_the_spare_expert_through_the_committee_inline(client, cast
 
 
 def test_a_host_cannot_seat_someone_who_already_has_a_role_in_the_session(client, cast):
-    login_verified(client, cast.host)
-    url = reverse("admin:evaluation_evaluationsession_change", args=[cast.session.pk])
-    data = page_data(client.get(url))
-    index = int(data["members-TOTAL_FORMS"])
-    data["members-TOTAL_FORMS"] = str(index + 1)
-    data.update(
-        {
-            f"members-{index}-user": str(cast.sun.pk),
-            f"members-{index}-kind": CommitteeMember.Kind.TENDERER_REP,
-            f"members-{index}-venue": str(cast.ningbo.pk),
-            f"members-{index}-session": str(cast.session.pk),
-        }
-    )
     head = cast.refresh().audit_seq
 
-    response = client.post(url, data)
+    response = seat_through_inline(client, cast, cast.sun, CommitteeMember.Kind.TENDERER_REP, cast.ningbo)
 
     assert not CommitteeMember.objects.filter(session=cast.session, user=cast.sun).exists()
     assert any("already has a role in this session" in m for m in messages_of(response))
