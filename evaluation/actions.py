@@ -42,6 +42,7 @@ from evaluation.permissions import (
     Actor,
     Role,
     check_verifier,
+    require_host_group,
     require_role,
     seat_of,
     signed_in,
@@ -103,10 +104,8 @@ def create_session(
     re_evaluation_of: EvaluationSession | None = None,
 ) -> EvaluationSession:
     """Open a session for a lot; the lot must have no session, or only finished ones linked in a chain."""
-    creator = signed_in(actor)
+    creator = require_host_group(actor, "only a host creates evaluation sessions")
     host = host or creator
-    if not (creator.is_superuser or ROLE_GROUPS[Role.HOST] in user_groups(creator)):
-        raise Refused("only a host creates evaluation sessions", code="forbidden")
     if ROLE_GROUPS[Role.HOST] not in user_groups(host):
         raise Refused("the session's host must be in the host group", code="invalid")
     latest = EvaluationSession.objects.select_for_update().filter(lot=lot).order_by("-id").first()

@@ -22,10 +22,6 @@ def session_group(session_id: int) -> str:
     return f"session.{session_id}"
 
 
-def venue_group(session_id: int, venue_id: int) -> str:
-    return f"session.{session_id}.venue.{venue_id}"
-
-
 def _send(group: str, message: dict[str, Any]) -> None:
     layer = get_channel_layer()
     if layer is None:

@@ -11,7 +11,7 @@ from evaluation.audit import record_event
 from evaluation.events import broadcast
 from evaluation.exceptions import ProtocolError, Refused
 from evaluation.models import Bid, Bidder, BidOpeningRecord, EvaluationSession, Lot, Phase
-from evaluation.permissions import ROLE_GROUPS, Actor, Role, signed_in, user_groups
+from evaluation.permissions import Actor, require_host_group
 from evaluation.protocol import Decryption, OpeningRecordIn
 
 # Bids are evidence once review starts: the record is imported before the review phases.
@@ -29,9 +29,7 @@ def import_opening_record(lot: Lot, raw: str | bytes, actor: Actor) -> BidOpenin
 
     All or nothing: a record that fails any check leaves no row behind.
     """
-    importer = signed_in(actor)
-    if not (importer.is_superuser or ROLE_GROUPS[Role.HOST] in user_groups(importer)):
-        raise Refused("only a host imports bid-opening records", code="forbidden")
+    importer = require_host_group(actor, "only a host imports bid-opening records")
     raw_bytes = raw.encode("utf-8") if isinstance(raw, str) else raw
     record_in = OpeningRecordIn.parse_json(raw_bytes)
     lot = Lot.objects.select_for_update().select_related("project").get(pk=lot.pk)

@@ -62,6 +62,14 @@ def user_groups(user: Actor) -> frozenset[str]:
     return cached
 
 
+def require_host_group(actor: Actor, refusal: str) -> User:
+    """For work before or beside a session (creating one, importing a lot's record): a host, or a superuser."""
+    user = signed_in(actor)
+    if not (user.is_superuser or ROLE_GROUPS[Role.HOST] in user_groups(user)):
+        raise Refused(refusal, code="forbidden")
+    return user
+
+
 def seat_of(user: Actor, session: EvaluationSession) -> CommitteeMember | None:
     """The user's seat on the session's committee, recused or not (None if they never sat)."""
     if not isinstance(user, User):

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.db.models import Q
+
 from evaluation.exceptions import Refused
 from evaluation.models import AuditEvent, BidOpeningRecord, EvaluationSession, Phase
 from evaluation.permissions import Actor, Role, require_role, session_roles
@@ -83,12 +85,15 @@ def reverified_since_seal(session: EvaluationSession) -> str | None:
         return "no seal event found"
     if seal.payload.get("sealed_head") != seal.prev_hash:
         return "the seal event does not match the chain it sealed"
-    later = AuditEvent.objects.filter(session=session, seq__gt=seal.seq).exclude(kind__in=SEAL_NEUTRAL_KINDS)
-    if later.exists():
-        return f"the session changed while sealed (event #{later.order_by('seq').first().seq})"  # type: ignore[union-attr]
-    stale = session.seated_members().filter(checked_in_at__lt=seal.at) | session.seated_members().filter(
-        checked_in_at__isnull=True
+    changed = (
+        AuditEvent.objects.filter(session=session, seq__gt=seal.seq)
+        .exclude(kind__in=SEAL_NEUTRAL_KINDS)
+        .order_by("seq")
+        .first()
     )
+    if changed is not None:
+        return f"the session changed while sealed (event #{changed.seq})"
+    stale = session.seated_members().filter(Q(checked_in_at__lt=seal.at) | Q(checked_in_at__isnull=True))
     names = [m.display_name for m in stale.select_related("user")]
     if names:
         return f"identity not re-checked since the seal: {'、'.join(names)}"
