@@ -153,15 +153,26 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL")
+# Which channels-redis layer carries room events: "pubsub" publishes each group message once per
+# process; "default" queues one copy per member channel. docs/PERFORMANCE.md compares the two.
+_LAYERS = {"pubsub": "channels_redis.pubsub.RedisPubSubChannelLayer", "default": "channels_redis.core.RedisChannelLayer"}
+EVAL_CHANNEL_LAYER = env_str("EVAL_CHANNEL_LAYER", "pubsub")
+if EVAL_CHANNEL_LAYER not in _LAYERS:
+    raise ImproperlyConfigured(f"EVAL_CHANNEL_LAYER must be one of {sorted(_LAYERS)}, not {EVAL_CHANNEL_LAYER!r}")
 if REDIS_URL:
-    CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL]},
-        }
-    }
+    CHANNEL_LAYERS = {"default": {"BACKEND": _LAYERS[EVAL_CHANNEL_LAYER], "CONFIG": {"hosts": [REDIS_URL]}}}
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+# The live room (rooms/): a member whose heartbeat stops is shown disconnected after the timeout;
+# frames over the size limit or above the rate are answered with an error frame, and a client that
+# keeps abusing the limits is disconnected.
+ROOM_HEARTBEAT_TIMEOUT_SECONDS = env_int("ROOM_HEARTBEAT_TIMEOUT_SECONDS", 10)
+ROOM_PING_SECONDS = env_int("ROOM_PING_SECONDS", 5)
+ROOM_MAX_FRAME_BYTES = env_int("ROOM_MAX_FRAME_BYTES", 8 * 1024)
+ROOM_RATE_PER_SECOND = env_int("ROOM_RATE_PER_SECOND", 10)
+ROOM_RATE_BURST = env_int("ROOM_RATE_BURST", 30)
+ROOM_ABUSE_LIMIT = env_int("ROOM_ABUSE_LIMIT", 20)
 
 AUTHENTICATION_BACKENDS = [
     # django-axes first, so a locked-out account is refused before its password is checked.
