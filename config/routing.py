@@ -4,4 +4,6 @@ from __future__ import annotations
 
 from django.urls import URLPattern, URLResolver
 
-websocket_urlpatterns: list[URLPattern | URLResolver] = []
+from rooms.routing import websocket_urlpatterns as room_routes
+
+websocket_urlpatterns: list[URLPattern | URLResolver] = [*room_routes]

@@ -155,7 +155,10 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = env_str("REDIS_URL")
 # Which channels-redis layer carries room events: "pubsub" publishes each group message once per
 # process; "default" queues one copy per member channel. docs/PERFORMANCE.md compares the two.
-_LAYERS = {"pubsub": "channels_redis.pubsub.RedisPubSubChannelLayer", "default": "channels_redis.core.RedisChannelLayer"}
+_LAYERS = {
+    "pubsub": "channels_redis.pubsub.RedisPubSubChannelLayer",
+    "default": "channels_redis.core.RedisChannelLayer",
+}
 EVAL_CHANNEL_LAYER = env_str("EVAL_CHANNEL_LAYER", "pubsub")
 if EVAL_CHANNEL_LAYER not in _LAYERS:
     raise ImproperlyConfigured(f"EVAL_CHANNEL_LAYER must be one of {sorted(_LAYERS)}, not {EVAL_CHANNEL_LAYER!r}")

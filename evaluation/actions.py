@@ -362,6 +362,52 @@ def do_remove_member(session: EvaluationSession | int, actor: Actor, member_id: 
 
 
 @transaction.atomic
+def do_readmit_member(
+    session: EvaluationSession | int, actor: Actor, member_id: int, *, reason: str
+) -> CommitteeMember:
+    """Seat again a member the host removed: only the host lets a removed participant back in."""
+    session = _lock(session)
+    _check_action(ACTIONS["readmit_member"], actor, session)
+    member = _member(session, member_id)
+    if member.removed_at is None:
+        raise Refused(f"{member.display_name} was not removed", code="invalid")
+    if member.recused_at is not None or hasattr(member, "replaced_by"):
+        raise Refused(f"{member.display_name} has recused or been replaced", code="conflict")
+    member.removed_at = None
+    member.save(update_fields=["removed_at"])
+    data = {**_member_data(member), "reason": _text(reason, "a reason")}
+    record_event(session, actor, "member.readmitted", data)
+    broadcast(session.pk, "member.readmitted", data, version=session.audit_seq)
+    return member
+
+
+@transaction.atomic
+def do_post_notice(session: EvaluationSession | int, actor: Actor, text: str, *, venue_id: int | None = None) -> int:
+    """The host's notice to the room or to one venue; returns the version it produced."""
+    session = _lock(session)
+    _check_action(ACTIONS["post_notice"], actor, session)
+    if venue_id is not None and not SessionVenue.objects.filter(session=session, venue_id=venue_id).exists():
+        raise Refused(f"venue {venue_id} is not a venue of this session", code="invalid")
+    data = {"text": _text(text, "the notice"), "venue": venue_id, "by": signed_in(actor).get_username()}
+    event = record_event(session, actor, "host.notice", data)
+    broadcast(session.pk, "host.notice", {**data, "at": event.at}, version=session.audit_seq)
+    return session.audit_seq
+
+
+@transaction.atomic
+def do_post_chat(session: EvaluationSession | int, actor: Actor, text: str) -> int:
+    """A line of committee discussion, kept as evidence; returns the version it produced."""
+    session = _lock(session)
+    _check_action(ACTIONS["post_chat"], actor, session)
+    member = seat_of(actor, session)
+    assert member is not None  # require_role(MEMBER) found the seat
+    data = {**_member_data(member), "text": _text(text, "the message")}
+    event = record_event(session, actor, "chat.message", data)
+    broadcast(session.pk, "chat.message", {**data, "at": event.at}, version=session.audit_seq)
+    return session.audit_seq
+
+
+@transaction.atomic
 def do_add_member(
     session: EvaluationSession | int,
     actor: Actor,

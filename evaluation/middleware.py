@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import Resolver404, resolve, reverse
-from django_otp import devices_for_user
+from django_otp import DEVICE_ID_SESSION_KEY, devices_for_user
+from django_otp.models import Device
 
 from evaluation.permissions import user_groups
 
@@ -25,6 +26,15 @@ def needs_second_factor(user: object) -> bool:
         or getattr(user, "is_staff", False)
         or user_groups(user) & SECOND_FACTOR_GROUPS  # type: ignore[arg-type]
     )
+
+
+def second_factor_passed(user: object, session: Mapping[str, object] | None) -> bool:
+    """For a WebSocket, whose scope has no ``is_verified``: did this login session pass the TOTP step?"""
+    persistent_id = session.get(DEVICE_ID_SESSION_KEY) if session is not None else None
+    if not isinstance(persistent_id, str):
+        return False
+    device = Device.from_persistent_id(persistent_id)
+    return device is not None and device.user_id == getattr(user, "pk", None)
 
 
 class SecondFactorMiddleware:

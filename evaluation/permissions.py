@@ -37,6 +37,8 @@ ROLE_GROUPS: dict[Role, str] = {
     Role.MEMBER: "expert",
     Role.BIDDER: "bidder",
 }
+# Roles that see every seat of the committee; an attendant sees only their venue's seats.
+WHOLE_COMMITTEE = frozenset({Role.HOST, Role.SUPERVISOR, Role.REVIEWER, Role.MEMBER, Role.LEADER})
 # Roles that see the audit trail and, in anonymous review, the bidders behind the labels.
 AUDIT_ROLES = frozenset({Role.HOST, Role.SUPERVISOR})
 # DESIGN.md §6: in anonymous (暗标) review the bidder behind each label is revealed to the leader at summary.

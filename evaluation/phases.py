@@ -333,6 +333,24 @@ ACTIONS: dict[str, ActionRule] = {
             "take an absent member off the committee, with a reason",
         ),
         ActionRule(
+            "readmit_member",
+            COMMITTEE_OPEN,
+            frozenset({Role.HOST}),
+            "seat again a member the host removed (not one already replaced), with a reason",
+        ),
+        ActionRule(
+            "post_notice",
+            ACTIVE_PHASES | {Phase.SUSPENDED},
+            frozenset({Role.HOST}),
+            "a notice to the whole room or to one venue; kept in the audit trail",
+        ),
+        ActionRule(
+            "post_chat",
+            (ACTIVE_PHASES - {Phase.SCHEDULED}) | {Phase.SUSPENDED},
+            frozenset({Role.MEMBER}),
+            "a line of committee discussion; every line is kept in the audit trail",
+        ),
+        ActionRule(
             "add_member",
             COMMITTEE_OPEN,
             frozenset({Role.HOST}),

@@ -38,6 +38,7 @@ from evaluation.models import (
 )
 from evaluation.permissions import (
     AUDIT_ROLES,
+    WHOLE_COMMITTEE,
     Role,
     attendant_venue_ids,
     bidder_names_visible,
@@ -64,7 +65,6 @@ GROUP_OF_ROLE: dict[Role, str] = {
     Role.BIDDER: "bidder",
 }
 # Roles that see the whole committee; an attendant sees only the seats of their own venue.
-WHOLE_COMMITTEE = frozenset({Role.HOST, Role.SUPERVISOR, Role.REVIEWER, Role.MEMBER, Role.LEADER})
 AUDIT_PAGE = 200
 
 

@@ -1,0 +1,356 @@
+"""The live room: one WebSocket per participant at ``/ws/sessions/<id>/``.
+
+The consumer only translates: it admits the user (role in the session, second factor), sends the
+snapshot, validates each frame (``rooms/protocol.py``), calls one action of ``evaluation/actions.py``
+and replies with an ``ack`` or an ``error`` frame. Changes reach every socket through the channel
+layer after commit; the session's hub (``rooms/hub.py``) hands them to this consumer, whose method
+named after the event's type decides what its viewer gets.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+from django.contrib.auth.models import User
+
+from evaluation import actions
+from evaluation.exceptions import Refused
+from evaluation.middleware import needs_second_factor, second_factor_passed
+from rooms import protocol, snapshot
+from rooms.hub import Frame, SessionHub, attach, detach, presence_data
+from rooms.presence import Connection, roll
+from rooms.protocol import ErrorCode, ProtocolError
+from rooms.snapshot import Viewer
+
+log = logging.getLogger(__name__)
+
+
+class Close:
+    """Close codes of the room (4000–4999 are the application's)."""
+
+    UNAUTHENTICATED = 4401
+    SECOND_FACTOR = 4402
+    FORBIDDEN = 4403
+    NOT_FOUND = 4404
+    REMOVED = 4409
+    ABUSE = 4429
+
+
+REFUSAL_CODES = {
+    "forbidden": ErrorCode.FORBIDDEN,
+    "conflict": ErrorCode.CONFLICT,
+}
+ABUSE_WINDOW_SECONDS = 10.0
+
+
+class RateLimiter:
+    """A token bucket per connection, and a count of recent violations of any limit."""
+
+    def __init__(self, rate: float, burst: int, abuse_limit: int) -> None:
+        self.rate, self.burst, self.abuse_limit = rate, burst, abuse_limit
+        self.tokens = float(burst)
+        self.stamp = time.monotonic()
+        self.strikes: list[float] = []
+
+    def allow(self) -> bool:
+        now = time.monotonic()
+        self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
+        if self.tokens < 1:
+            return False
+        self.tokens -= 1
+        return True
+
+    def strike(self) -> bool:
+        """Count a violation; True once the client has kept abusing the limits."""
+        now = time.monotonic()
+        self.strikes = [t for t in self.strikes if now - t < ABUSE_WINDOW_SECONDS]
+        self.strikes.append(now)
+        return len(self.strikes) > self.abuse_limit
+
+
+def _admission(user: Any, login_session: Any, session_id: int) -> Viewer | int:
+    """The viewer this socket is for, or the close code that refuses it."""
+    if user is None or not user.is_authenticated:
+        return Close.UNAUTHENTICATED
+    if needs_second_factor(user) and not second_factor_passed(user, login_session):
+        return Close.SECOND_FACTOR
+    try:
+        return snapshot.admit(user, session_id)
+    except Refused as refusal:
+        return Close.NOT_FOUND if refusal.code == "not_found" else Close.FORBIDDEN
+
+
+def _fresh_user(user_id: int) -> User:
+    # Each action reads the user again: a role taken away while connected is taken away at once.
+    return User.objects.get(pk=user_id)
+
+
+def _run(user_id: int, call: Callable[[User], int | None]) -> int | None:
+    return call(_fresh_user(user_id))
+
+
+class RoomConsumer(AsyncWebsocketConsumer):
+    # The hub, not each socket, reads the channel layer: no layer channel per consumer.
+    channel_layer_alias = "__room_sockets_have_no_layer_channel__"
+
+    session_id: int
+    viewer: Viewer
+    hub: SessionHub | None = None
+    connection: Connection
+
+    # --- connecting -----------------------------------------------------------------------------
+
+    async def connect(self) -> None:
+        self.session_id = int(self.scope["url_route"]["kwargs"]["session_id"])
+        self.closed = False
+        await self.accept()
+        code = await self._admit()
+        if code is not None:
+            await self.close(code=code)
+            self.closed = True
+            return
+        self.limiter = RateLimiter(settings.ROOM_RATE_PER_SECOND, settings.ROOM_RATE_BURST, settings.ROOM_ABUSE_LIMIT)
+        self.connection = Connection(
+            conn=uuid.uuid4().hex,
+            user=self.viewer.user,
+            name=self.viewer.name,
+            venue=self.viewer.venue,
+            roles=tuple(sorted(r.value for r in self.viewer.roles)),
+            member=self.viewer.member,
+        )
+        self.hub = await attach(self, self.session_id)
+        already_here = any(c.user == self.viewer.user for c in await self.hub.store.connections(self.session_id))
+        await self.hub.store.touch(self.session_id, self.connection)
+        await self.send_snapshot()
+        if not already_here:
+            await self.hub.publish("presence", presence_data(self.connection, "joined"))
+
+    async def _admit(self) -> int | None:
+        admission = await database_sync_to_async(_admission)(
+            self.scope.get("user"), self.scope.get("session"), self.session_id
+        )
+        if isinstance(admission, int):
+            return admission
+        self.viewer = admission
+        return None
+
+    async def disconnect(self, code: int) -> None:
+        if self.hub is None:
+            return
+        hub, self.hub = self.hub, None
+        try:
+            gone = await hub.store.leave(self.session_id, self.connection.conn)
+            if gone is not None:
+                await hub.announce_left(gone)
+        finally:
+            await detach(self, hub)
+
+    # --- frames from the client -----------------------------------------------------------------
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if self.hub is None:
+            return
+        raw = text_data if text_data is not None else bytes_data
+        try:
+            if not self.limiter.allow():
+                raise ProtocolError(ErrorCode.RATE_LIMITED, "too many messages: slow down")
+            message = protocol.parse_client(raw, max_bytes=settings.ROOM_MAX_FRAME_BYTES)
+            handler = getattr(self, f"on_{message.type}")
+            await handler(message)
+        except ProtocolError as exc:
+            await self.send_frame(protocol.error_frame(exc.code, exc.message, exc.ref))
+            if self.limiter.strike():
+                await self._close(Close.ABUSE)
+
+    async def _act(self, message: Any, call: Callable[[User], int | None]) -> None:
+        """Run one action of the core for this user; ack with the version it produced, or an error."""
+        try:
+            version = await database_sync_to_async(_run)(self.viewer.user, call)
+        except Refused as refusal:
+            raise ProtocolError(
+                REFUSAL_CODES.get(refusal.code, ErrorCode.REFUSED), refusal.reason, message.id
+            ) from None
+        await self.send_frame(protocol.ack_frame(message.id, version))
+
+    async def on_hello(self, message: protocol.Hello) -> None:
+        head = await database_sync_to_async(snapshot.head_version)(self.session_id)
+        if message.last_version == head:
+            await self.send_frame(protocol.ack_frame(message.id, head))
+        else:
+            await self.send_snapshot()
+
+    async def on_resync(self, message: protocol.Resync) -> None:
+        await self.send_snapshot()
+
+    async def on_heartbeat(self, message: protocol.Heartbeat) -> None:
+        assert self.hub is not None
+        was_known = self.connection.conn in {c.conn for c in await self.hub.store.connections(self.session_id)}
+        await self.hub.store.touch(self.session_id, self.connection)
+        if not was_known:
+            # The heartbeat came back after the timeout had shown this user disconnected.
+            await self.hub.publish("presence", presence_data(self.connection, "joined"))
+
+    async def on_presence(self, message: protocol.PresenceState) -> None:
+        assert self.hub is not None
+        if message.state == self.connection.state:
+            return
+        self.connection = Connection(**{**self.connection.__dict__, "state": message.state})
+        await self.hub.store.touch(self.session_id, self.connection)
+        await self.hub.publish("presence", presence_data(self.connection, message.state))
+
+    async def on_hand(self, message: protocol.Hand) -> None:
+        assert self.hub is not None
+        if await self.hub.store.set_hand(self.session_id, self.viewer.user, message.raised):
+            event = "hand.raised" if message.raised else "hand.lowered"
+            data = {"user": self.viewer.user, "name": self.viewer.name, "venue": self.viewer.venue, "at": time.time()}
+            await self.hub.publish(event, data, ref=message.id)
+
+    async def on_typing(self, message: protocol.Typing) -> None:
+        assert self.hub is not None
+        if self.viewer.member is None:
+            raise ProtocolError(ErrorCode.FORBIDDEN, "only committee members write in the discussion", message.id)
+        data = {"user": self.viewer.user, "member": self.viewer.member, "venue": self.viewer.venue}
+        await self.hub.publish("typing", data, ref=message.id)
+
+    async def on_chat(self, message: protocol.Chat) -> None:
+        await self._act(message, lambda user: actions.do_post_chat(self.session_id, user, message.text))
+
+    async def on_notice(self, message: protocol.Notice) -> None:
+        await self._act(
+            message, lambda user: actions.do_post_notice(self.session_id, user, message.text, venue_id=message.venue)
+        )
+
+    async def on_transition(self, message: protocol.DoTransition) -> None:
+        def call(user: User) -> int:
+            return actions.do_transition(self.session_id, user, message.name, reason=message.reason).session.audit_seq
+
+        await self._act(message, call)
+
+    async def on_verify(self, message: protocol.Verify) -> None:
+        def call(user: User) -> int:
+            actions.do_verify_member(self.session_id, user, message.member, note=message.note)
+            return snapshot.head_version(self.session_id)
+
+        await self._act(message, call)
+
+    async def on_remove(self, message: protocol.Remove) -> None:
+        def call(user: User) -> int:
+            actions.do_remove_member(self.session_id, user, message.member, reason=message.reason)
+            return snapshot.head_version(self.session_id)
+
+        await self._act(message, call)
+
+    async def on_readmit(self, message: protocol.Readmit) -> None:
+        def call(user: User) -> int:
+            actions.do_readmit_member(self.session_id, user, message.member, reason=message.reason)
+            return snapshot.head_version(self.session_id)
+
+        await self._act(message, call)
+
+    async def on_declare(self, message: protocol.Declare) -> None:
+        def call(user: User) -> int:
+            actions.do_declare(self.session_id, user, message.kind, grounds=message.grounds, details=message.details)
+            return snapshot.head_version(self.session_id)
+
+        await self._act(message, call)
+
+    async def on_vote(self, message: protocol.Vote) -> None:
+        def call(user: User) -> int:
+            actions.do_cast_vote(self.session_id, user, message.candidate)
+            return snapshot.head_version(self.session_id)
+
+        await self._act(message, call)
+
+    # --- frames to the client -------------------------------------------------------------------
+
+    async def send_text(self, text: str) -> None:
+        if not self.closed:
+            await self.send(text_data=text)
+
+    async def send_frame(self, frame: dict[str, Any]) -> None:
+        await self.send_text(protocol.encode(frame))
+
+    async def send_snapshot(self) -> None:
+        assert self.hub is not None
+        user = self.scope["user"]
+        version, data = await database_sync_to_async(snapshot.build)(user, self.session_id, self.viewer)
+        connections = await self.hub.store.connections(self.session_id)
+        hands = await self.hub.store.hands(self.session_id)
+        data["presence"] = [p for p in roll(connections) if self._sees_presence(p)]
+        data["hands"] = [{"user": u, "at": at} for u, at in sorted(hands.items(), key=lambda kv: kv[1])]
+        await self.send_frame(protocol.snapshot_frame(version, data))
+
+    async def _close(self, code: int) -> None:
+        if not self.closed:
+            await self.close(code=code)
+            self.closed = True
+
+    # --- events from the hub: one method per type -----------------------------------------------
+
+    async def on_event(self, frame: Frame) -> None:
+        if self.closed:
+            return
+        handler = getattr(self, frame.type.replace(".", "_"), None)
+        if handler is not None:
+            await handler(frame)
+        elif frame.type in protocol.VERSIONED_EVENTS or frame.type in protocol.EPHEMERAL_EVENTS:
+            await self.send_text(frame.text)
+        else:
+            log.warning("room event of unknown type %r dropped", frame.type)
+
+    async def _seat_event(self, frame: Frame) -> None:
+        """An event about one seat: only for viewers who see that seat's venue."""
+        await self.send_text(frame.text if self.viewer.sees_venue(frame.data.get("venue")) else frame.hidden_text)
+
+    async def _leave_if_mine(self, frame: Frame, code: int) -> None:
+        await self._seat_event(frame)
+        if self.viewer.member is not None and frame.data.get("member") == self.viewer.member:
+            await self._close(code)
+
+    member_checked_in = _seat_event
+    member_added = _seat_event
+    member_readmitted = _seat_event
+    declaration_made = _seat_event
+
+    async def member_removed(self, frame: Frame) -> None:
+        await self._leave_if_mine(frame, Close.REMOVED)
+
+    async def member_recused(self, frame: Frame) -> None:
+        await self._leave_if_mine(frame, Close.FORBIDDEN)
+
+    async def host_notice(self, frame: Frame) -> None:
+        await self._seat_event(frame)
+
+    async def chat_message(self, frame: Frame) -> None:
+        await self.send_text(frame.text if self.viewer.reads_chat else frame.hidden_text)
+
+    async def vote_cast(self, frame: Frame) -> None:
+        await self.send_text(frame.text if self.viewer.whole_committee else frame.hidden_text)
+
+    async def typing(self, frame: Frame) -> None:
+        if self.viewer.reads_chat:
+            await self.send_text(frame.text)
+
+    async def presence(self, frame: Frame) -> None:
+        if self._sees_presence(frame.data):
+            await self.send_text(frame.text)
+
+    def _sees_presence(self, data: dict[str, Any]) -> bool:
+        # Supervisors watch unseen (DESIGN.md §1): only the host and other supervisors see them.
+        if data.get("roles") == ["supervisor"] and not self.viewer.reads_audit:
+            return False
+        return self.viewer.sees_venue(data.get("venue"))
+
+    async def hand_raised(self, frame: Frame) -> None:
+        if self.viewer.sees_venue(frame.data.get("venue")):
+            await self.send_text(frame.text)
+
+    hand_lowered = hand_raised
