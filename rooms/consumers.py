@@ -327,7 +327,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
         await self._leave_if_mine(frame, Close.FORBIDDEN)
 
     async def host_notice(self, frame: Frame) -> None:
-        await self._seat_event(frame)
+        await self.send_text(frame.text if self.viewer.addressed_by(frame.data.get("venue")) else frame.hidden_text)
 
     async def chat_message(self, frame: Frame) -> None:
         await self.send_text(frame.text if self.viewer.reads_chat else frame.hidden_text)

@@ -61,6 +61,10 @@ class Viewer:
     def reads_audit(self) -> bool:
         return bool(self.roles & AUDIT_ROLES)
 
+    def addressed_by(self, venue: int | None) -> bool:
+        """Is a notice to ``venue`` (None: to everyone) for this viewer? The host and supervisor read all."""
+        return venue is None or self.reads_audit or venue == self.venue or venue in self.attendant_venues
+
     def sees_venue(self, venue: int | None) -> bool:
         """Does an event about a seat (or a notice) in ``venue`` concern this viewer?"""
         return venue is None or self.whole_committee or venue in self.attendant_venues or venue == self.venue
@@ -188,7 +192,7 @@ def build(user: Actor, session_id: int, viewer: Viewer) -> tuple[int, dict[str, 
             ],
             "actions": _actions(user, session, roles),
             "recusal_grounds": {code: str(text) for code, text in RECUSAL_GROUNDS.items()},
-            "notices": [n for n in _feed(session, "host.notice", NOTICES) if viewer.sees_venue(n.get("venue"))],
+            "notices": [n for n in _feed(session, "host.notice", NOTICES) if viewer.addressed_by(n.get("venue"))],
             "chat": _feed(session, "chat.message", CHAT) if viewer.reads_chat and not session.is_sealed else [],
             "audit": None,
         }

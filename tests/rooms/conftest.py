@@ -42,11 +42,15 @@ class Socket:
     def __init__(self, communicator: WebsocketCommunicator) -> None:
         self.communicator = communicator
         self.version = 0
+        # Frames read while waiting for a reply, handed out first by the next receive.
+        self.backlog: list[dict[str, Any]] = []
 
     async def send(self, frame: dict[str, Any] | str) -> None:
         await self.communicator.send_to(text_data=frame if isinstance(frame, str) else json.dumps(frame))
 
     async def receive(self, timeout: float = 3) -> dict[str, Any]:
+        if self.backlog:
+            return self.backlog.pop(0)
         frame = json.loads(await self.communicator.receive_from(timeout))
         if isinstance(frame.get("version"), int) and frame["type"] != "ping":
             self.version = max(self.version, frame["version"])
@@ -61,13 +65,16 @@ class Socket:
                 return frame
 
     async def request(self, frame: dict[str, Any], timeout: float = 5) -> dict[str, Any]:
-        """Send a frame with an id and return the ack or error that answers it."""
+        """Send a frame with an id and return the ack or error that answers it; other frames stay unread."""
         frame = {"id": f"req-{id(frame)}", **frame}
         await self.send(frame)
+        skipped: list[dict[str, Any]] = []
         while True:
-            reply = await self.receive(timeout)
+            reply = json.loads(await self.communicator.receive_from(timeout))
             if reply["type"] in ("ack", "error") and reply.get("ref") == frame["id"]:
+                self.backlog.extend(skipped)
                 return reply
+            skipped.append(reply)
 
     async def closed_with(self, timeout: float = 3) -> int | None:
         while True:

@@ -1,0 +1,63 @@
+"""Bad frames get an error frame and the socket stays usable; only a client that keeps abusing is cut off."""
+
+from __future__ import annotations
+
+import pytest
+
+from rooms.consumers import Close
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+MALFORMED = {
+    "not JSON": ("{type: hello", "not_json", None),
+    "not an object": ("[1, 2]", "invalid", None),
+    "wrong type": ('{"type": "chat", "text": 5, "id": "m1"}', "invalid", "m1"),
+    "missing field": ('{"type": "vote", "id": "m2"}', "invalid", "m2"),
+    "wrong field type": ('{"type": "hand", "raised": "yes", "id": "m3"}', "invalid", "m3"),
+    "extra field": ('{"type": "heartbeat", "admin": true, "id": "m4"}', "invalid", "m4"),
+    "type not a string": ('{"type": 7}', "invalid", None),
+    "too long a text": ('{"type": "chat", "text": "' + "评" * 2001 + '", "id": "m5"}', "invalid", "m5"),
+    "oversize": ('{"type": "chat", "text": "' + "x" * 9000 + '", "id": "m6"}', "too_large", None),
+    "unknown type": ('{"type": "delete_everything", "id": "m7"}', "unknown_type", "m7"),
+}
+
+
+@pytest.mark.parametrize("kind", MALFORMED)
+async def test_each_malformed_frame_gets_an_error_frame_and_the_socket_still_works(cast, join, kind):
+    raw, code, ref = MALFORMED[kind]
+    li = await join(cast.li, cast.session.pk)
+    await li.expect("snapshot")
+    await li.send(raw)
+    error = await li.expect("error")
+    assert error["code"] == code and error["ref"] == ref and error["message"]
+    await li.send({"type": "resync"})
+    assert (await li.expect("snapshot"))["type"] == "snapshot"
+
+
+async def test_binary_frames_are_validated_like_text(cast, join):
+    li = await join(cast.li, cast.session.pk)
+    await li.expect("snapshot")
+    await li.communicator.send_to(bytes_data=b"\xff\xfe")
+    assert (await li.expect("error"))["code"] == "not_json"
+
+
+async def test_too_many_messages_get_a_rate_limit_error_and_the_socket_stays(cast, join, settings):
+    settings.ROOM_RATE_PER_SECOND, settings.ROOM_RATE_BURST, settings.ROOM_ABUSE_LIMIT = 1, 3, 10
+    li = await join(cast.li, cast.session.pk)
+    await li.expect("snapshot")
+    for _ in range(5):
+        await li.send({"type": "heartbeat"})
+    errors = [await li.expect("error") for _ in range(2)]
+    assert {e["code"] for e in errors} == {"rate_limited"}
+    await li.communicator.receive_nothing(1.1)
+    await li.send({"type": "resync"})
+    assert (await li.expect("snapshot"))["type"] == "snapshot"
+
+
+async def test_a_client_that_keeps_abusing_the_limits_is_disconnected(cast, join, settings):
+    settings.ROOM_ABUSE_LIMIT = 3
+    li = await join(cast.li, cast.session.pk)
+    await li.expect("snapshot")
+    for _ in range(4):
+        await li.send("not json")
+    assert await li.closed_with() == Close.ABUSE
