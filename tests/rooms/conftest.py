@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 from collections.abc import AsyncIterator
@@ -13,6 +14,7 @@ from channels.testing import WebsocketCommunicator
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.auth.models import User
 from django.contrib.sessions.backends.db import SessionStore
+from django.db import connections
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -111,8 +113,11 @@ async def join() -> AsyncIterator[Any]:
     yield _join
     for socket in opened:
         # A socket the server closed in the test has nothing left to close.
-        with contextlib.suppress(Exception):
+        with contextlib.suppress(Exception, asyncio.CancelledError):
             await socket.close()
+    # The consumers' database work ran in asgiref's worker thread: close its connection, or
+    # PostgreSQL refuses to drop the test database at the end of the run.
+    await database_sync_to_async(connections.close_all)()
 
 
 @pytest.fixture(autouse=True)
