@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SWEEP_SECONDS = 1.0
+READ_RETRY_SECONDS = 0.5
 
 
 class Frame:
@@ -104,7 +105,15 @@ class SessionHub:
     async def _read(self) -> None:
         assert self.layer is not None
         while True:
-            message = await self.layer.receive(self.channel)
+            try:
+                message = await self.layer.receive(self.channel)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                # Redis restarting, say: the sockets' pings show the head, so clients resync any loss.
+                log.exception("room hub of session %s could not read the channel layer", self.session_id)
+                await asyncio.sleep(READ_RETRY_SECONDS)
+                continue
             await self.deliver(Frame(message), self.consumers)
 
     @staticmethod
