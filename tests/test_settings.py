@@ -60,8 +60,13 @@ def test_database_url_switches_to_postgresql_through_psycopg_3(tmp_path):
         import psycopg2  # type: ignore[import-untyped]  # noqa: F401  (Django would prefer psycopg2)
 
 
-def test_redis_url_switches_to_channels_redis(tmp_path):
+def test_redis_url_switches_to_the_channels_redis_pubsub_layer(tmp_path):
     s = settings_for(tmp_path, SECRET_KEY="k", REDIS_URL="redis://127.0.0.1:6379/3")
+    assert s["layer"] == "channels_redis.pubsub.RedisPubSubChannelLayer"
+
+
+def test_the_default_channels_redis_layer_can_be_chosen(tmp_path):
+    s = settings_for(tmp_path, SECRET_KEY="k", REDIS_URL="redis://127.0.0.1:6379/3", EVAL_CHANNEL_LAYER="default")
     assert s["layer"] == "channels_redis.core.RedisChannelLayer"
 
 
@@ -77,6 +82,7 @@ def test_the_demo_turns_the_second_factor_off_and_may_run_without_a_secret_key(t
         ({"SECRET_KEY": "k", "EVAL_DEMO": "perhaps"}, "EVAL_DEMO must be a boolean"),
         ({"SECRET_KEY": "k", "DATABASE_URL": "mysql://x/y"}, "DATABASE_URL must be a postgres"),
         ({"SECRET_KEY": "k", "EVAL_SESSION_IDLE_SECONDS": "soon"}, "must be an integer"),
+        ({"SECRET_KEY": "k", "EVAL_CHANNEL_LAYER": "kafka"}, "EVAL_CHANNEL_LAYER must be one of"),
     ],
 )
 def test_misconfiguration_fails_at_start_with_the_reason(tmp_path, env, message):
