@@ -79,3 +79,21 @@ def log_in(page, base_url: str, username: str, password: str = DEMO_PASSWORD) ->
     page.get_by_label("用户名").fill(username)
     page.get_by_label("密码").fill(password)
     page.get_by_role("button", name="登录").click()
+
+
+@pytest.fixture
+def new_page(browser):
+    """``new_page()`` opens a page in a fresh browser context (its own cookies: one participant each);
+    every context it made is closed after the test."""
+    contexts = []
+
+    def _new_page():
+        context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        return page
+
+    yield _new_page
+    for context in contexts:
+        context.close()
