@@ -19,6 +19,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.contrib.auth.models import User
+from django.db import transaction
 
 from evaluation import actions
 from evaluation.exceptions import Refused
@@ -94,7 +95,10 @@ def _fresh_user(user_id: int) -> User:
 
 
 def _run(user_id: int, call: Callable[[User], int | None]) -> int | None:
-    return call(_fresh_user(user_id))
+    # One transaction around the action and the read of its version: the action's lock on the
+    # session row is held until the version is read, so another process cannot slip in between.
+    with transaction.atomic():
+        return call(_fresh_user(user_id))
 
 
 class RoomConsumer(AsyncWebsocketConsumer):
@@ -104,6 +108,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
     session_id: int
     viewer: Viewer
     hub: SessionHub | None = None
+    snapshot_version: int | None = None
     connection: Connection
 
     # --- connecting -----------------------------------------------------------------------------
@@ -182,7 +187,9 @@ class RoomConsumer(AsyncWebsocketConsumer):
 
     async def on_hello(self, message: protocol.Hello) -> None:
         head = await database_sync_to_async(snapshot.head_version)(self.session_id)
-        if message.last_version == head:
+        # The snapshot sent on connect is ahead of this frame on the wire: if it is at the head,
+        # the client is about to be up to date, and a second snapshot would be wasted.
+        if message.last_version == head or self.snapshot_version == head:
             await self.send_frame(protocol.ack_frame(message.id, head))
         else:
             await self.send_snapshot()
@@ -287,6 +294,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
         data["presence"] = [p for p in roll(connections) if self._sees_presence(p)]
         data["hands"] = [{"user": u, "at": at} for u, at in sorted(hands.items(), key=lambda kv: kv[1])]
         await self.send_frame(protocol.snapshot_frame(version, data))
+        self.snapshot_version = version
 
     async def _close(self, code: int) -> None:
         if not self.closed:
