@@ -263,8 +263,10 @@ async def test_when_a_process_is_killed_its_sockets_resync_on_the_other_without_
     await sun.connect(stage.a.port, hello=True)
     for c in (zhang, sun):
         await snapshots_on_this_connection(c, 1)
-        await until(lambda c=c: c.hello_ref in c.replies, f"{c.label}'s hello is answered")
-        assert c.replies[c.hello_ref]["type"] == "ack", "the connect snapshot already brought the client up to date"
+        hello = c.hello_ref
+        assert hello is not None
+        await until(lambda c=c, hello=hello: hello in c.replies, f"{c.label}'s hello is answered")  # type: ignore[misc]
+        assert c.replies[hello]["type"] == "ack", "the connect snapshot already brought the client up to date"
         assert c.snapshots[-1]["version"] == head
         resynced = RoomModel.from_snapshot(c.snapshots[-1]["data"])
         assert resynced == (await in_database(stage, c))[1], c.label
