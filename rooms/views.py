@@ -41,12 +41,12 @@ TRANSITION_LABELS: dict[str, Promise] = {
     "finalise": _("确认评审结果"),
     "archive": _("归档"),
     "roll_back": _("退回上一阶段"),
-    "seal": _("隔夜封存"),
+    "seal": _("隔夜封存评标会"),
     "unseal": _("启封"),
     "suspend": _("暂停评标"),
     "resume": _("恢复评标"),
     "fail": _("宣布废标"),
-    "stop": _("终止评标"),
+    "stop": _("宣布终止评标"),
 }
 
 # Why the socket closed, by close code (rooms/consumers.Close): these are final, the page stops retrying.

@@ -7,6 +7,7 @@ from scheduled through check-in to declarations, then remove and readmit an expe
 
 from __future__ import annotations
 
+import json
 import re
 
 from playwright.sync_api import WebSocketRoute, expect
@@ -149,3 +150,73 @@ def test_the_attendant_sees_only_the_seats_of_their_venue(new_page, demo_server)
     expect(sun.locator("#members")).to_contain_text("钱进")
     expect(sun.locator("#roll-body tr")).to_have_count(1)
     expect(sun.locator("#roll-body")).to_contain_text("宁波")
+
+
+class Reorderer:
+    """Stands between one page and the room socket and tampers with the host's notices on their way
+    to the page: one marked HOLD is held back until the next notice has passed (they arrive out of
+    order), one marked DROP never arrives (a gap only a new snapshot fills)."""
+
+    def __init__(self) -> None:
+        self.sent_by_page: list[dict] = []
+        self.held: str | None = None
+
+    def __call__(self, route: WebSocketRoute) -> None:
+        server = route.connect_to_server()
+
+        def from_page(message: str | bytes) -> None:
+            self.sent_by_page.append(json.loads(message))
+            server.send(message)
+
+        def from_server(message: str | bytes) -> None:
+            frame = json.loads(message)
+            if frame["type"] == "ping" and self.held is not None:
+                return  # a ping would reveal the held version: on a slow machine, a resync too early
+            text = frame.get("data", {}).get("text", "") if frame["type"] == "host.notice" else ""
+            if "HOLD" in text:
+                self.held = str(message)
+                return
+            if "DROP" in text:
+                return
+            route.send(message)
+            if text and self.held is not None:
+                route.send(self.held)
+                self.held = None
+
+        route.on_message(from_page)
+        server.on_message(from_server)
+
+    def resyncs(self) -> int:
+        return sum(1 for frame in self.sent_by_page if frame.get("type") == "resync")
+
+
+def post_notice(host, text: str) -> None:
+    host.locator("#notice-text").fill(text)
+    host.locator("#notice-form button[type=submit]").click()
+    expect(host.locator("#notices")).to_contain_text(text)
+
+
+def test_events_out_of_order_are_applied_in_order_and_a_lost_one_is_fetched_again(new_page, demo_server):
+    host, qian = new_page(), new_page()
+    tamper = Reorderer()
+    qian.route_web_socket(ROOM_SOCKET, tamper)
+    enter(host, demo_server, "host_wang", "link-console")
+    enter(qian, demo_server, "expert_qian", "link-room")
+    notices = qian.locator("#notices li")
+    before = notices.count()
+
+    post_notice(host, "第一条 HOLD")
+    post_notice(host, "第二条")
+    # The second arrived first and waited for the first: both are shown, newest first, no resync.
+    expect(notices).to_have_count(before + 2)
+    expect(notices.nth(0)).to_contain_text("第二条")
+    expect(notices.nth(1)).to_contain_text("第一条")
+    assert tamper.resyncs() == 0
+
+    post_notice(host, "第三条 DROP")
+    post_notice(host, "第四条")
+    # The third never came: after a second's wait the page asks for a snapshot, which has both.
+    expect(notices).to_have_count(before + 4)
+    expect(notices.nth(0)).to_contain_text("第四条")
+    expect(notices.nth(1)).to_contain_text("第三条")
+    assert tamper.resyncs() == 1
