@@ -12,12 +12,14 @@ what the viewer may see (rooms/snapshot.py), so a sealed session's room opens as
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
@@ -114,6 +116,8 @@ UI_STRINGS: dict[str, Promise] = {
     "sealed": _("评标会已封存：封存期间不能查看或修改评审数据。"),
     "return_phase": _("恢复后回到："),
     "error": _("出错"),
+    "sign_in_again": _("重新登录"),
+    "pass_second_factor": _("进行双因素认证"),
     "col_name": _("姓名"),
     "col_kind": _("身份"),
     "col_presence": _("在线状态"),
@@ -175,6 +179,9 @@ def _render(
         "read_only": read_only,
         "ws_path": f"/ws/sessions/{session.pk}/",
         "ping_seconds": settings.ROOM_PING_SECONDS,
+        # Where a socket closed for a missing login (4401) or second factor (4402) sends the user.
+        "login_url": f"{reverse('login')}?{urlencode({'next': request.get_full_path()})}",
+        "otp_url": f"{reverse('otp_verify')}?{urlencode({'next': request.get_full_path()})}",
     }
     context = {
         "session": session,

@@ -1,7 +1,17 @@
 // The host console: the room's shared parts, the venue-by-venue roll, the staff online, the member
 // controls, the notice form and the audit feed. The supervisor gets the same page read-only.
 
-import { RoomPage, el, errorSlot, formatTime, keyed, memberControls, presenceOf, renderRoll, venuesInOrder } from "./room.js";
+import {
+  RoomPage,
+  el,
+  errorSlot,
+  formatTime,
+  keyed,
+  memberControls,
+  presenceOf,
+  renderRoll,
+  venuesInOrder,
+} from "./room.js";
 
 function renderPeople(state, page) {
   const people = (state.presence ?? []).filter((p) => p.member === null || p.member === undefined);
@@ -9,7 +19,8 @@ function renderPeople(state, page) {
     document.getElementById("people"),
     people,
     (p) => p.user,
-    (p) => el("li", { dataset: { user: p.user } }, el("span", { class: "who" }), " ", el("span", { class: "presence" })),
+    (p) =>
+      el("li", { dataset: { user: p.user } }, el("span", { class: "who" }), " ", el("span", { class: "presence" })),
     (node, p) => {
       const roles = (p.roles ?? []).map((r) => page.strings.roles[r] ?? r).join("、");
       node.querySelector(".who").textContent = `${p.name}（${roles}）`;

@@ -18,6 +18,7 @@ const PENDING_MS = 15000;
 const AUDIT_KEEP = 200;
 // Close codes after which retrying cannot help (rooms/consumers.py, Close).
 const FINAL_CLOSE_CODES = new Set([4401, 4402, 4403, 4404, 4409]);
+const ABUSE_CLOSE_CODE = 4429;
 // Events after which the snapshot is the simplest truth: it carries the viewer's transitions and
 // actions, the committee's rows and the election, all of which these events change.
 const RESYNC_AFTER = new Set([
@@ -97,6 +98,11 @@ export function formatTime(at) {
   const date = new Date(at);
   if (Number.isNaN(date.getTime())) return "";
   return date.toLocaleTimeString(document.documentElement.lang || undefined, { hour: "2-digit", minute: "2-digit" });
+}
+
+/** A one-line text input for a reason or a note, labelled by its placeholder. */
+export function textInput(label) {
+  return el("input", { type: "text", class: "reason", maxlength: 2000, placeholder: label, "aria-label": label });
 }
 
 export function showError(slot, text) {
@@ -203,6 +209,7 @@ export class RoomClient {
       return;
     }
     this.onConnection("reconnecting", code);
+    if (code === ABUSE_CLOSE_CODE) this.attempt = Math.max(this.attempt, 5); // the server asked us to slow down
     const ceiling = Math.min(BACKOFF_MAX_MS, BACKOFF_START_MS * 2 ** this.attempt);
     const delay = ceiling / 2 + (Math.random() * ceiling) / 2; // jitter: the venues do not all return at once
     this.attempt += 1;
@@ -482,6 +489,11 @@ export class RoomPage {
     if (state === "closed") {
       node.textContent = this.strings.close[String(code)] ?? this.ui.closed;
       node.dataset.code = String(code);
+      const next = {
+        4401: [this.config.login_url, this.ui.sign_in_again],
+        4402: [this.config.otp_url, this.ui.pass_second_factor],
+      }[code];
+      if (next) node.append(" ", el("a", { href: next[0], text: next[1] }));
     } else {
       node.textContent = this.ui[state];
       delete node.dataset.code;
@@ -734,7 +746,7 @@ export class RoomPage {
       (t) => t.name,
       (t) => {
         const reason = needsReason.has(t.name)
-          ? el("input", { type: "text", class: "reason", maxlength: 2000, placeholder: this.ui.reason, "aria-label": this.ui.reason })
+          ? textInput(this.ui.reason)
           : null;
         const slot = el("span", { class: "error", hidden: true, dataset: { errorFor: `transition-${t.name}` } });
         const button = el("button", {
@@ -795,7 +807,9 @@ export function renderRoll(state, page) {
         { dataset: { venue: venue.id } },
         el("td", { dataset: { col: "venue" } }),
         el("td", { dataset: { col: "kind" } }),
-        ...["seats", "checked_in", "active", "idle", "disconnected"].map((col) => el("td", { class: "num", dataset: { col } })),
+        ...["seats", "checked_in", "active", "idle", "disconnected"].map((col) =>
+          el("td", { class: "num", dataset: { col } }),
+        ),
       ),
     (row, venue) => {
       const seated = state.members.filter((m) => m.venue === venue.id && isSeated(m));
@@ -809,7 +823,9 @@ export function renderRoll(state, page) {
         idle: count("idle"),
         disconnected: count("disconnected"),
       };
-      for (const [col, value] of Object.entries(cells)) row.querySelector(`[data-col="${col}"]`).textContent = String(value);
+      for (const [col, value] of Object.entries(cells)) {
+        row.querySelector(`[data-col="${col}"]`).textContent = String(value);
+      }
     },
   );
 }
@@ -821,7 +837,7 @@ export function renderRoll(state, page) {
 export function memberControls(page, { verify = true, remove = true } = {}) {
   if (page.readOnly) return null;
   const group = (action, inputLabel) => {
-    const input = el("input", { type: "text", class: "reason", maxlength: 2000, placeholder: inputLabel, "aria-label": inputLabel });
+    const input = textInput(inputLabel);
     const button = el("button", { type: "button", dataset: { action } });
     return el("span", { class: "control", dataset: { control: action } }, input, button);
   };
@@ -839,7 +855,9 @@ export function memberControls(page, { verify = true, remove = true } = {}) {
         part.querySelector("button").addEventListener("click", () => {
           const text = input.value.trim();
           const frame =
-            action === "verify" ? { type: "verify", member: member.id, note: text } : { type: action, member: member.id, reason: text };
+            action === "verify"
+              ? { type: "verify", member: member.id, note: text }
+              : { type: action, member: member.id, reason: text };
           if (action !== "verify" && !text) {
             showError(slot, page.ui.reason_required);
             return;

@@ -69,7 +69,10 @@ function renderElection(state, page) {
   const form = document.getElementById("ballot-form");
   const canVote = election.open && !election.voted && state.actions.includes("cast_vote");
   form.hidden = !canVote;
-  const choices = [...election.candidates.map((c) => ({ key: c.member, name: c.name })), { key: "blank", name: page.ui.blank_ballot }];
+  const choices = [
+    ...election.candidates.map((c) => ({ key: c.member, name: c.name })),
+    { key: "blank", name: page.ui.blank_ballot },
+  ];
   keyed(
     document.getElementById("candidates"),
     // A new round has new candidates: key by round too, so last round's choice is not kept.
@@ -108,7 +111,8 @@ function wireForms(page) {
     event.preventDefault();
     const grounds = Array.from(recusal.querySelectorAll('input[name="grounds"]:checked')).map((i) => i.value);
     const details = document.getElementById("recusal-details").value.trim();
-    page.client.request({ type: "declare", kind: "recusal", grounds, details }, { slot: errorSlot("recusal", recusal) });
+    const slot = errorSlot("recusal", recusal);
+    page.client.request({ type: "declare", kind: "recusal", grounds, details }, { slot });
   });
   const integrity = document.getElementById("integrity-form");
   integrity.addEventListener("submit", (event) => {
