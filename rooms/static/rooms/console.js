@@ -38,20 +38,15 @@ function renderNoticeForm(state) {
   if (!card) return;
   card.hidden = !state.actions.includes("post_notice");
   const select = document.getElementById("notice-venue");
-  // The first option (everyone) is the template's; the venues follow it.
-  const everyone = select.options[0];
-  const holder = document.createElement("div");
-  for (const option of Array.from(select.options).slice(1)) holder.append(option);
-  keyed(
-    holder,
-    venuesInOrder(state),
-    (v) => v.id,
-    (v) => el("option", { value: v.id }),
-    (option, v) => {
-      option.textContent = `${v.city} ${v.center}`;
-    },
-  );
-  select.replaceChildren(everyone, ...holder.children);
+  const venues = venuesInOrder(state);
+  const signature = JSON.stringify(venues.map((v) => [v.id, v.city, v.center]));
+  // Rebuilt only when the venues change, so the host's choice is kept while they write.
+  if (select.dataset.venues === signature) return;
+  select.dataset.venues = signature;
+  const chosen = select.value;
+  const everyone = select.options[0]; // the template's "everyone"; the venues follow it
+  select.replaceChildren(everyone, ...venues.map((v) => el("option", { value: v.id, text: `${v.city} ${v.center}` })));
+  select.value = venues.some((v) => String(v.id) === chosen) ? chosen : "";
 }
 
 function wireNoticeForm(page) {
