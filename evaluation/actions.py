@@ -256,8 +256,6 @@ def do_transition(session: EvaluationSession | int, actor: Actor, name: str, *, 
     session.phase, session.phase_changed_at = new, now
     session.save(update_fields=["phase", "return_phase", "phase_changed_at", "outcome_reason"])
     record_event(session, actor, "phase.changed", payload)
-    if name == "open_election":
-        _open_round(session, actor, 1, _eligible_candidates(session))
     broadcast(
         session.pk,
         "phase.changed",
@@ -270,6 +268,9 @@ def do_transition(session: EvaluationSession | int, actor: Actor, name: str, *, 
         },
         version=session.audit_seq,
     )
+    if name == "open_election":
+        # After the phase change's broadcast: each event goes out with its own version, in order.
+        _open_round(session, actor, 1, _eligible_candidates(session))
     return TransitionResult(session, changed=True)
 
 
@@ -286,7 +287,12 @@ def do_verify_member(
     member.checked_in_at, member.checked_in_by = timezone.now(), signed_in(actor)
     member.check_in_note = _text(note, "the check-in note", required=False) or "身份证件与人脸视频核验"
     member.save(update_fields=["checked_in_at", "checked_in_by", "check_in_note"])
-    data = {**_member_data(member), "note": member.check_in_note, "again": session.is_sealed}
+    data = {
+        **_member_data(member),
+        "note": member.check_in_note,
+        "again": session.is_sealed,
+        "at": member.checked_in_at,
+    }
     record_event(session, actor, "member.checked_in", data)
     broadcast(session.pk, "member.checked_in", data, version=session.audit_seq)
     return member
@@ -508,17 +514,14 @@ def _close_round(
     current.closed_at = timezone.now()
     current.tally = {**{str(c): votes.get(c, 0) for c in sorted(candidates)}, "blank": blank}
     current.save(update_fields=["closed_at", "tally"])
-    record_event(
-        session,
-        actor,
-        "election.round_closed",
-        {
-            "round": current.number,
-            "tally": current.tally,
-            "result": outcome.result,
-            "candidates": list(outcome.candidates),
-        },
-    )
+    closed = {
+        "round": current.number,
+        "tally": current.tally,
+        "result": outcome.result,
+        "candidates": list(outcome.candidates),
+    }
+    record_event(session, actor, "election.round_closed", closed)
+    broadcast(session.pk, "election.round_closed", closed, version=session.audit_seq)
     if outcome.result == RoundResult.RUNOFF:
         _open_round(session, actor, current.number + 1, [candidates[c] for c in outcome.candidates])
         return
@@ -581,4 +584,6 @@ def record_sealed_access(session: EvaluationSession | int, actor: Actor, what: s
         session = _lock(session)
         if not session.is_sealed:
             return
-        record_event(session, actor, "sealed.access_refused", {"what": what[:200]})
+        data = {"what": what[:200], "by": actor.get_username() if actor.is_authenticated else ""}
+        record_event(session, actor, "sealed.access_refused", {"what": data["what"]})
+        broadcast(session.pk, "sealed.access_refused", data, version=session.audit_seq)

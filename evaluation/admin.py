@@ -37,6 +37,7 @@ from django.utils.translation import gettext_lazy as _
 
 from evaluation import actions
 from evaluation.audit import record_event, verify_chain
+from evaluation.events import broadcast
 from evaluation.exceptions import ProtocolError, Refused
 from evaluation.forms_admin import (
     BidDocumentForm,
@@ -246,6 +247,8 @@ class AuditedAdmin(admin.ModelAdmin):
         }
         for session in sessions:
             record_event(session, request.user, kind, payload)
+            # The room learns that the session's data changed (and resyncs); the fields stay in the audit.
+            broadcast(session.pk, "session.edited", {"model": payload["model"]}, version=session.audit_seq)
 
     def _what(self, verb: str, obj: Model) -> str:
         return f"{verb} {obj._meta.verbose_name}"

@@ -20,6 +20,8 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
+from django.utils.translation import get_supported_language_variant
+from django.utils.translation.trans_real import parse_accept_lang_header
 
 from evaluation import actions
 from evaluation.exceptions import Refused
@@ -89,6 +91,20 @@ def _admission(user: Any, login_session: Any, session_id: int) -> Viewer | int:
         return Close.NOT_FOUND if refusal.code == "not_found" else Close.FORBIDDEN
 
 
+def language_of(scope: dict[str, Any]) -> str:
+    """The page's language for the snapshot's texts: the language cookie, else Accept-Language."""
+    headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+    chosen = scope.get("cookies", {}).get(settings.LANGUAGE_COOKIE_NAME)
+    candidates = [chosen] if chosen else []
+    candidates += [lang for lang, _ in parse_accept_lang_header(headers.get("accept-language", "")) if lang != "*"]
+    for candidate in candidates:
+        try:
+            return get_supported_language_variant(candidate)
+        except LookupError:
+            continue
+    return settings.LANGUAGE_CODE
+
+
 def _fresh_user(user_id: int) -> User:
     # Each action reads the user again: a role taken away while connected is taken away at once.
     return User.objects.get(pk=user_id)
@@ -116,6 +132,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
     async def connect(self) -> None:
         self.session_id = int(self.scope["url_route"]["kwargs"]["session_id"])
         self.closed = False
+        self.language = language_of(self.scope)
         await self.accept()
         code = await self._admit()
         if code is not None:
@@ -211,7 +228,10 @@ class RoomConsumer(AsyncWebsocketConsumer):
             return
         self.connection = Connection(**{**self.connection.__dict__, "state": message.state})
         await self.hub.store.touch(self.session_id, self.connection)
-        await self.hub.publish("presence", presence_data(self.connection, message.state))
+        # The user is idle only when every one of their tabs is.
+        mine = [c for c in await self.hub.store.connections(self.session_id) if c.user == self.viewer.user]
+        state = "active" if any(c.state == "active" for c in mine) else "idle"
+        await self.hub.publish("presence", presence_data(self.connection, state))
 
     async def on_hand(self, message: protocol.Hand) -> None:
         assert self.hub is not None
@@ -219,6 +239,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
             event = "hand.raised" if message.raised else "hand.lowered"
             data = {"user": self.viewer.user, "name": self.viewer.name, "venue": self.viewer.venue, "at": time.time()}
             await self.hub.publish(event, data, ref=message.id)
+        await self.send_frame(protocol.ack_frame(message.id))
 
     async def on_typing(self, message: protocol.Typing) -> None:
         assert self.hub is not None
@@ -288,7 +309,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
     async def send_snapshot(self) -> None:
         assert self.hub is not None
         user = self.scope["user"]
-        version, data = await database_sync_to_async(snapshot.build)(user, self.session_id, self.viewer)
+        version, data = await database_sync_to_async(snapshot.build)(user, self.session_id, self.viewer, self.language)
         connections = await self.hub.store.connections(self.session_id)
         hands = await self.hub.store.hands(self.session_id)
         data["presence"] = [p for p in roll(connections) if self._sees_presence(p)]
@@ -339,6 +360,10 @@ class RoomConsumer(AsyncWebsocketConsumer):
 
     async def chat_message(self, frame: Frame) -> None:
         await self.send_text(frame.text if self.viewer.reads_chat else frame.hidden_text)
+
+    async def sealed_access_refused(self, frame: Frame) -> None:
+        # An alert for those who watch the audit trail; the others only learn the version.
+        await self.send_text(frame.text if self.viewer.reads_audit else frame.hidden_text)
 
     async def vote_cast(self, frame: Frame) -> None:
         await self.send_text(frame.text if self.viewer.whole_committee else frame.hidden_text)

@@ -237,6 +237,7 @@ VERSIONED_EVENTS: frozenset[str] = frozenset(
         "member.added",
         "declaration.made",
         "election.round_opened",
+        "election.round_closed",
         "vote.cast",
         "leader.elected",
         "assignment.added",
@@ -245,6 +246,8 @@ VERSIONED_EVENTS: frozenset[str] = frozenset(
         "re_evaluation.created",
         "host.notice",
         "chat.message",
+        "sealed.access_refused",
+        "session.edited",
     }
 )
 # Room-only events: they change nothing in the database and carry no version.

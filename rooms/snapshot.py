@@ -13,6 +13,7 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import connection, transaction
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from evaluation.declarations import RECUSAL_GROUNDS
@@ -140,12 +141,12 @@ def _actions(user: Actor, session: EvaluationSession, roles: frozenset[Role]) ->
     return [name for name, rule in ACTIONS.items() if session.phase in rule.phases and roles & rule.who]
 
 
-def build(user: Actor, session_id: int, viewer: Viewer) -> tuple[int, dict[str, Any]]:
-    """The room as ``viewer`` sees it now, and the version it is consistent with.
+def build(user: Actor, session_id: int, viewer: Viewer, language: str | None = None) -> tuple[int, dict[str, Any]]:
+    """The room as ``viewer`` sees it now, and the version it is consistent with, its texts in ``language``.
 
     Read in one transaction, repeatable-read on PostgreSQL, so the version and the data agree.
     """
-    with transaction.atomic():
+    with translation.override(language), transaction.atomic():
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
@@ -164,7 +165,7 @@ def build(user: Actor, session_id: int, viewer: Viewer) -> tuple[int, dict[str, 
                 "project": str(session.lot.project),
                 "lot": f"{session.lot.code} {session.lot.name}",
                 "phase": session.phase,
-                "phase_label": Phase(session.phase).label,
+                "phase_label": str(Phase(session.phase).label),
                 "return_phase": session.return_phase,
                 "outcome_reason": session.outcome_reason,
                 "sealed": session.is_sealed,

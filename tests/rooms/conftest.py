@@ -97,12 +97,15 @@ async def join() -> AsyncIterator[Any]:
     opened: list[Socket] = []
 
     async def _join(
-        user: User | None, session_id: int, *, second_factor: bool = True, origin: bytes = ORIGIN
+        user: User | None, session_id: int, *, second_factor: bool = True, origin: bytes = ORIGIN, language: str = ""
     ) -> Socket:
         headers = [(b"origin", origin)]
+        cookies = [f"django_language={language}"] if language else []
         if user is not None:
             key = await database_sync_to_async(login_cookie)(user, second_factor=second_factor)
-            headers.append((b"cookie", f"sessionid={key}".encode()))
+            cookies.append(f"sessionid={key}")
+        if cookies:
+            headers.append((b"cookie", "; ".join(cookies).encode()))
         communicator = WebsocketCommunicator(application, f"/ws/sessions/{session_id}/", headers=headers)
         connected, _ = await communicator.connect()
         assert connected, "the origin check refused the socket"

@@ -6,7 +6,8 @@ import pytest
 from channels.db import database_sync_to_async
 
 from evaluation import actions
-from evaluation.models import EvaluationSession
+from evaluation.models import EvaluationSession, Phase
+from tests.personas import advance_to, declare_all
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -35,7 +36,7 @@ async def test_presence_hand_and_typing_do_not_bump_the_version(cast, join):
     zhang = await join(cast.zhang, cast.session.pk)
     joined = await li.expect("presence", name="张华")
     assert joined["data"]["state"] == "joined" and "version" not in joined
-    await zhang.send({"type": "hand", "raised": True, "id": "h1"})
+    assert (await zhang.request({"type": "hand", "raised": True}))["type"] == "ack"
     raised = await li.expect("hand.raised")
     assert raised["data"]["name"] == "张华" and "version" not in raised
     await zhang.send({"type": "typing", "id": "t1"})
@@ -43,6 +44,8 @@ async def test_presence_hand_and_typing_do_not_bump_the_version(cast, join):
     assert typing["ref"] == "t1" and "version" not in typing
     await zhang.send({"type": "hand", "raised": False})
     assert "version" not in await li.expect("hand.lowered")
+    # Lowering a hand that is down changes nothing, and is still answered.
+    assert (await zhang.request({"type": "hand", "raised": False}))["type"] == "ack"
     assert await head(cast) == before
 
 
@@ -110,3 +113,33 @@ async def test_chat_is_kept_and_reaches_readers_but_the_attendant_only_sees_the_
     assert await sun.expect("hidden") == {"type": "hidden", "data": {}, "version": reply["version"]}
     late = await join(cast.zhang, cast.session.pk)
     assert [c["text"] for c in (await late.expect("snapshot"))["data"]["chat"]] == ["甲单位的业绩证明需要核实"]
+
+
+async def test_opening_the_election_sends_each_event_with_its_own_version_in_order(cast, join):
+    await database_sync_to_async(advance_to)(cast, Phase.DECLARATIONS)
+    await database_sync_to_async(declare_all)(cast)
+    li = await join(cast.li, cast.session.pk)
+    start = (await li.expect("snapshot"))["version"]
+    await database_sync_to_async(actions.do_transition)(cast.session, cast.host, "open_election")
+    first, second = await li.expect("phase.changed"), await li.expect("election.round_opened")
+    assert (first["type"], first["version"]) == ("phase.changed", start + 1)
+    assert (second["type"], second["version"]) == ("election.round_opened", start + 2)
+
+
+async def test_an_attempt_on_sealed_data_alerts_the_host_and_only_advances_the_members_version(cast, join):
+    host, li = await join(cast.host, cast.session.pk), await join(cast.li, cast.session.pk)
+    await host.expect("snapshot"), await li.expect("snapshot")
+    await database_sync_to_async(
+        lambda: EvaluationSession.objects.filter(pk=cast.session.pk).update(phase="sealed_overnight")
+    )()
+    await database_sync_to_async(actions.record_sealed_access)(cast.session.pk, cast.li, "session page")
+    alert = await host.expect("sealed.access_refused")
+    assert alert["data"] == {"what": "session page", "by": "li"}
+    assert (await li.expect("hidden"))["version"] == alert["version"]
+
+
+async def test_the_snapshot_speaks_the_language_of_the_page(cast, join):
+    li = await join(cast.li, cast.session.pk, language="en")
+    data = (await li.expect("snapshot"))["data"]
+    assert data["session"]["phase_label"] == "Scheduled"
+    assert data["recusal_grounds"]["family"].startswith("Close relative")

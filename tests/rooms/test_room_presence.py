@@ -59,3 +59,14 @@ async def test_host_sees_a_venue_by_venue_roll(cast, join):
     for entry in roll:
         by_venue.setdefault(entry["venue"], []).append(entry["name"])
     assert by_venue == {cast.main.pk: ["李明", "王主持"], cast.ningbo.pk: ["张华"], cast.wenzhou.pk: ["陈静"]}
+
+
+async def test_a_member_is_idle_only_when_every_tab_is(cast, join):
+    host = await join(cast.host, cast.session.pk)
+    await host.expect("snapshot")
+    tab1, tab2 = await join(cast.chen, cast.session.pk), await join(cast.chen, cast.session.pk)
+    await tab1.expect("snapshot"), await tab2.expect("snapshot")
+    await tab1.send({"type": "presence", "state": "idle"})
+    assert (await host.expect("presence", name="陈静", state="active"))["data"]["state"] == "active"
+    await tab2.send({"type": "presence", "state": "idle"})
+    assert (await host.expect("presence", name="陈静", state="idle"))["data"]["state"] == "idle"

@@ -31,11 +31,13 @@ const RESYNC_AFTER = new Set([
   "member.added",
   "declaration.made",
   "election.round_opened",
+  "election.round_closed",
   "vote.cast",
   "assignment.added",
   "cosign.requested",
   "opening.imported",
   "re_evaluation.created",
+  "session.edited",
 ]);
 
 // --- small helpers ------------------------------------------------------------------------------
@@ -353,7 +355,7 @@ export class RoomClient {
         break;
       case "member.checked_in": {
         const row = state.members.find((m) => m.id === data.member);
-        if (row) row.checked_in_at = new Date().toISOString();
+        if (row) row.checked_in_at = data.at ?? new Date().toISOString();
         break;
       }
       case "vote.cast":
