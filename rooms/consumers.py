@@ -17,6 +17,7 @@ from typing import Any
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
+from channels.utils import get_handler_name
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
@@ -127,6 +128,15 @@ class RoomConsumer(AsyncWebsocketConsumer):
     snapshot_version: int | None = None
     connection: Connection
 
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        # Channels' dispatch first closes stale database connections, a thread-pool hop for every
+        # frame; here every handler that touches the database goes through database_sync_to_async,
+        # which does that in its own thread, so frames without database work skip the hop.
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"no handler for message type {message['type']}")
+        await handler(message)
+
     # --- connecting -----------------------------------------------------------------------------
 
     async def connect(self) -> None:
@@ -216,9 +226,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
 
     async def on_heartbeat(self, message: protocol.Heartbeat) -> None:
         assert self.hub is not None
-        was_known = self.connection.conn in {c.conn for c in await self.hub.store.connections(self.session_id)}
-        await self.hub.store.touch(self.session_id, self.connection)
-        if not was_known:
+        if await self.hub.store.touch(self.session_id, self.connection):
             # The heartbeat came back after the timeout had shown this user disconnected.
             await self.hub.publish("presence", presence_data(self.connection, "joined"))
 

@@ -62,7 +62,9 @@ def roll(connections: list[Connection]) -> list[dict[str, Any]]:
 
 
 class PresenceStore(Protocol):
-    async def touch(self, session_id: int, connection: Connection) -> None: ...
+    async def touch(self, session_id: int, connection: Connection) -> bool:
+        """Keep ``connection`` alive for the timeout; True if it was not (or no longer) in the room."""
+        ...
 
     async def leave(self, session_id: int, conn: str) -> Connection | None: ...
 
@@ -88,8 +90,11 @@ class MemoryPresence:
         self._conns: dict[int, dict[str, tuple[float, Connection]]] = {}
         self._hands: dict[int, dict[int, float]] = {}
 
-    async def touch(self, session_id: int, connection: Connection) -> None:
-        self._conns.setdefault(session_id, {})[connection.conn] = (time.time() + _ttl(), connection)
+    async def touch(self, session_id: int, connection: Connection) -> bool:
+        conns = self._conns.setdefault(session_id, {})
+        new = connection.conn not in conns
+        conns[connection.conn] = (time.time() + _ttl(), connection)
+        return new
 
     async def leave(self, session_id: int, conn: str) -> Connection | None:
         entry = self._conns.get(session_id, {}).pop(conn, None)
@@ -138,14 +143,16 @@ class RedisPresence:
         base = f"eval:room:{session_id}"
         return f"{base}:conns", f"{base}:info", f"{base}:hands"
 
-    async def touch(self, session_id: int, connection: Connection) -> None:
+    async def touch(self, session_id: int, connection: Connection) -> bool:
         conns, info, _ = self._keys(session_id)
         async with self._redis.pipeline(transaction=True) as pipe:
             pipe.zadd(conns, {connection.conn: time.time() + _ttl()})
             pipe.hset(info, connection.conn, connection.to_json())
             pipe.expire(conns, self.KEEP_SECONDS)
             pipe.expire(info, self.KEEP_SECONDS)
-            await pipe.execute()
+            added, *_ = await pipe.execute()
+        # ZADD counts the members it added: 1 when the sweep had removed this connection.
+        return bool(added)
 
     async def _remove(self, session_id: int, conn: str) -> Connection | None:
         conns, info, _ = self._keys(session_id)
