@@ -15,9 +15,9 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
-from channels.utils import get_handler_name
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
