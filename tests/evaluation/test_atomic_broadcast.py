@@ -32,6 +32,17 @@ class Listener:
         self.group = session_group(session_id)
         self.channel = self._run(self.layer.new_channel())
         self._run(self.layer.group_add(self.group, self.channel))
+        # One receive that is never cancelled, as the room's hub does: the pub/sub layer forgets a
+        # channel whose receive is cancelled, so a timeout must wait on a queue, not on the layer.
+        self.inbox: asyncio.Queue[dict] = self._run(self._make_inbox())
+        self.reader = asyncio.run_coroutine_threadsafe(self._read(), self.loop)
+
+    async def _make_inbox(self) -> asyncio.Queue[dict]:
+        return asyncio.Queue()
+
+    async def _read(self) -> None:
+        while True:
+            self.inbox.put_nowait(await self.layer.receive(self.channel))
 
     def _run(self, coro, timeout: float = 10.0):
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
@@ -39,7 +50,7 @@ class Listener:
     def receive(self, timeout: float = 1.0) -> dict | None:
         async def get() -> dict | None:
             try:
-                return await asyncio.wait_for(self.layer.receive(self.channel), timeout)
+                return await asyncio.wait_for(self.inbox.get(), timeout)
             except TimeoutError:
                 return None
 
@@ -52,6 +63,7 @@ class Listener:
         return messages
 
     def close(self) -> None:
+        self.reader.cancel()
         self._run(self.layer.group_discard(self.group, self.channel))
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(5)
