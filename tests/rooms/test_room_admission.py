@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from decimal import Decimal
+
 import pytest
 from channels.db import database_sync_to_async
 
 from evaluation import actions
+from evaluation.models import Lot
 from rooms.consumers import Close
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -16,7 +20,22 @@ async def test_anonymous_visitor_is_refused_as_unauthenticated(cast, join):
     assert await socket.closed_with() == Close.UNAUTHENTICATED
 
 
+def seat_outsider_on_another_lot(cast) -> int:
+    """A second lot's session, on which the outsider sits: a real expert, of another session."""
+    lot = Lot.objects.create(
+        project=cast.lot.project, code="BD02", name="安装标段", ceiling_price=Decimal("3000000.00")
+    )
+    other = actions.create_session(
+        cast.host, lot, scheduled_start=datetime(2026, 12, 2, 1, 0, tzinfo=UTC), main_venue=cast.main
+    )
+    actions.do_add_member(other, cast.host, cast.outsider, venue=cast.main)
+    return other.pk
+
+
 async def test_expert_of_another_session_is_refused(cast, join):
+    other = await database_sync_to_async(seat_outsider_on_another_lot)(cast)
+    at_home = await join(cast.outsider, other)
+    assert (await at_home.receive())["type"] == "snapshot"
     socket = await join(cast.outsider, cast.session.pk)
     assert await socket.closed_with() == Close.FORBIDDEN
 

@@ -5,10 +5,18 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from channels.db import database_sync_to_async
 
+from evaluation import actions
+from evaluation.models import EvaluationSession
 from rooms.consumers import Close
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+
+async def head_version(cast) -> int:
+    return (await EvaluationSession.objects.aget(pk=cast.session.pk)).audit_seq
+
 
 MALFORMED = {
     "not JSON": ("{type: hello", "not_json", None),
@@ -63,3 +71,20 @@ async def test_a_client_that_keeps_abusing_the_limits_is_disconnected(cast, join
     for _ in range(4):
         await li.send("not json")
     assert await li.closed_with() == Close.ABUSE
+
+
+async def test_a_frame_that_fails_validation_never_reaches_the_room(cast, join):
+    await database_sync_to_async(actions.do_transition)(cast.session, cast.host, "open_check_in")
+    zhang = await join(cast.zhang, cast.session.pk)
+    await zhang.expect("snapshot")
+    li = await join(cast.li, cast.session.pk)
+    await li.expect("snapshot")
+    await zhang.expect("presence", name="李明", state="joined")
+    for raw in MALFORMED.values():
+        await li.send(raw[0])
+    await li.send({"type": "typing", "by": "someone else"})
+    await li.send({"type": "chat", "text": "   "})
+    for _ in range(len(MALFORMED) + 2):
+        assert (await li.expect("error"))["type"] == "error"
+    assert await zhang.nothing(0.5), "an invalid frame reached another member"
+    assert await head_version(cast) == (await li.request({"type": "hello"}))["version"]
