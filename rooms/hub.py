@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 
 SWEEP_SECONDS = 1.0
 READ_RETRY_SECONDS = 0.5
+REJOIN_TICKS = 3600
 
 
 class Frame:
@@ -135,6 +136,10 @@ class SessionHub:
                 await self.sweep()
                 if tick % ticks_per_ping == 0:
                     await self.ping()
+                if tick % REJOIN_TICKS == 0 and self.layer is not None:
+                    # The in-memory and core Redis layers forget a group member after a day
+                    # (group_expiry); a room may stay open longer than that.
+                    await self.layer.group_add(self.group, self.channel)
             except asyncio.CancelledError:
                 raise
             except Exception:
