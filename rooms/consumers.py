@@ -191,6 +191,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
         if self.hub is None:
             return
         raw = text_data if text_data is not None else bytes_data
+        message: protocol.ClientMessage | None = None
         try:
             if not self.limiter.allow():
                 raise ProtocolError(ErrorCode.RATE_LIMITED, "too many messages: slow down")
@@ -201,6 +202,12 @@ class RoomConsumer(AsyncWebsocketConsumer):
             await self.send_frame(protocol.error_frame(exc.code, exc.message, exc.ref))
             if self.limiter.strike():
                 await self._close(Close.ABUSE)
+        except Exception:
+            # A fault of ours (the database gone away, say) is the client's error frame too, and the
+            # socket stays: the action's transaction rolled back, so nothing was half-done.
+            log.exception("room frame failed in session %s", self.session_id)
+            ref = message.id if message is not None else None
+            await self.send_frame(protocol.error_frame(ErrorCode.INTERNAL, "the server failed on this request", ref))
 
     async def _act(self, message: Any, call: Callable[[User], int | None]) -> None:
         """Run one action of the core for this user; ack with the version it produced, or an error."""

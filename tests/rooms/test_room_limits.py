@@ -8,7 +8,7 @@ import pytest
 from channels.db import database_sync_to_async
 
 from evaluation import actions
-from evaluation.models import EvaluationSession
+from evaluation.models import AuditEvent, EvaluationSession
 from rooms.consumers import Close
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -88,3 +88,25 @@ async def test_a_frame_that_fails_validation_never_reaches_the_room(cast, join):
         assert (await li.expect("error"))["type"] == "error"
     assert await zhang.nothing(0.5), "an invalid frame reached another member"
     assert await head_version(cast) == (await li.request({"type": "hello"}))["version"]
+
+
+def take_the_next_audit_number(cast) -> AuditEvent:
+    """Another writer takes the next sequence number behind the head's back: the next audited
+    action fails in the database (a unique constraint), as a real fault would."""
+    session = cast.refresh()
+    return AuditEvent.objects.create(
+        session=session, seq=session.audit_seq + 1, actor_name="intruder", kind="intruder", at=session.created_at
+    )
+
+
+async def test_a_server_fault_answers_with_an_internal_error_and_the_socket_stays(cast, join):
+    await database_sync_to_async(actions.do_transition)(cast.session, cast.host, "open_check_in")
+    li = await join(cast.li, cast.session.pk)
+    await li.expect("snapshot")
+    before = await head_version(cast)
+    await database_sync_to_async(take_the_next_audit_number)(cast)
+    reply = await li.request({"type": "chat", "text": "甲单位资质是否齐全？"})
+    assert reply["type"] == "error" and reply["code"] == "internal"
+    assert await head_version(cast) == before, "the failed action left nothing behind"
+    await li.send({"type": "resync"})
+    assert (await li.expect("snapshot"))["version"] == before
