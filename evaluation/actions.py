@@ -13,9 +13,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.functional import Promise
+from django.utils.translation import gettext, gettext_lazy
 
 from evaluation.audit import record_event
 from evaluation.declarations import INTEGRITY_STATEMENT, RECUSAL_GROUNDS, RECUSAL_STATEMENT
@@ -48,7 +51,7 @@ from evaluation.permissions import (
     signed_in,
     user_groups,
 )
-from evaluation.phases import ACTIONS, MAIN_LINE, TRANSITIONS, ActionRule, Transition, check_transition
+from evaluation.phases import ACTIONS, MAIN_LINE, TRANSITIONS, ActionRule, Transition, check_transition, not_in_phase
 from evaluation.rules import RoundResult, tally_round
 
 MAX_TEXT = 2000
@@ -59,28 +62,30 @@ def _lock(session: EvaluationSession | int) -> EvaluationSession:
     try:
         return EvaluationSession.objects.select_for_update().select_related("lot__project").get(pk=pk)
     except EvaluationSession.DoesNotExist as exc:
-        raise Refused(f"session {pk} does not exist", code="not_found") from exc
+        raise Refused(gettext("session %(pk)s does not exist") % {"pk": pk}, code="not_found") from exc
 
 
 def _check_action(rule: ActionRule, actor: Actor, session: EvaluationSession) -> frozenset[Role]:
     if session.phase not in rule.phases:
-        raise Refused(f"{rule.name}: not possible in phase {session.phase}", code="wrong_phase")
+        raise Refused(not_in_phase(rule.name, session), code="wrong_phase")
     return require_role(actor, session, rule.who, rule.name)
 
 
-def _text(value: str, what: str, *, required: bool = True) -> str:
+def _text(value: str, what: str | Promise, *, required: bool = True) -> str:
     value = (value or "").strip()
     if required and not value:
-        raise Refused(f"{what} is required", code="invalid")
+        raise Refused(gettext("%(what)s is required") % {"what": what}, code="invalid")
     if len(value) > MAX_TEXT:
-        raise Refused(f"{what} is longer than {MAX_TEXT} characters", code="invalid")
+        raise Refused(
+            gettext("%(what)s is longer than %(max)s characters") % {"what": what, "max": MAX_TEXT}, code="invalid"
+        )
     return value
 
 
 def _member(session: EvaluationSession, member_id: int) -> CommitteeMember:
     member = CommitteeMember.objects.filter(session=session, pk=member_id).select_related("user", "venue").first()
     if member is None:
-        raise Refused(f"member {member_id} is not on this committee", code="not_found")
+        raise Refused(gettext("member %(id)s is not on this committee") % {"id": member_id}, code="not_found")
     return member
 
 
@@ -115,7 +120,7 @@ def create_session(
         raise Refused("the main venue cannot also be a sub-venue", code="invalid")
     session = EvaluationSession.objects.create(
         lot=lot,
-        title=_text(title, "title", required=False) or str(lot),
+        title=_text(title, gettext_lazy("title"), required=False) or str(lot),
         scheduled_start=scheduled_start,
         re_evaluation_of=re_evaluation_of,
         phase_changed_at=timezone.now(),
@@ -198,7 +203,11 @@ def _cosign(t: Transition, actor: Actor, session: EvaluationSession, roles: froz
         pending.delete()
         return signers
     if pending is not None:
-        raise Refused(f"{t.name}: already signed by the {mine}; waiting for the other signer", code="pending")
+        raise Refused(
+            gettext("%(name)s: already signed by the %(role)s; waiting for the other signer")
+            % {"name": t.name, "role": mine},
+            code="pending",
+        )
     CoSignRequest.objects.create(
         session=session,
         transition=t.name,
@@ -217,7 +226,7 @@ def _target(t: Transition, session: EvaluationSession) -> Phase:
     if t.name == "roll_back":
         return MAIN_LINE[MAIN_LINE.index(Phase(session.phase)) - 1]
     if not session.return_phase:
-        raise Refused(f"{t.name}: no phase stored to return to", code="invalid")
+        raise Refused(gettext("%(name)s: no phase stored to return to") % {"name": t.name}, code="invalid")
     return Phase(session.return_phase)
 
 
@@ -226,7 +235,7 @@ def do_transition(session: EvaluationSession | int, actor: Actor, name: str, *, 
     session = _lock(session)
     roles = check_transition(actor, session, name)
     t = TRANSITIONS[name]
-    reason = _text(reason, "a reason", required=t.needs_reason)
+    reason = _text(reason, gettext_lazy("a reason"), required=t.needs_reason)
     signers = _cosign(t, actor, session, roles) if t.cosign else [actor.get_username()]
     if signers is None:
         return TransitionResult(session, changed=False)
@@ -285,7 +294,7 @@ def do_verify_member(
     session, member = _seated_member_for("verify_member", session, actor, member_id)
     check_verifier(actor, session, member)
     member.checked_in_at, member.checked_in_by = timezone.now(), signed_in(actor)
-    member.check_in_note = _text(note, "the check-in note", required=False) or "身份证件与人脸视频核验"
+    member.check_in_note = _text(note, gettext_lazy("the check-in note"), required=False) or "身份证件与人脸视频核验"
     member.save(update_fields=["checked_in_at", "checked_in_by", "check_in_note"])
     data = {
         **_member_data(member),
@@ -318,14 +327,14 @@ def do_declare(
     member = seat_of(actor, session)
     assert member is not None  # require_role(MEMBER) found the seat
     if kind not in Declaration.Kind.values:
-        raise Refused(f"unknown declaration {kind!r}", code="invalid")
+        raise Refused(gettext("unknown declaration %(kind)r") % {"kind": kind}, code="invalid")
     grounds = list(dict.fromkeys(grounds or []))
     unknown = [g for g in grounds if g not in RECUSAL_GROUNDS]
     if unknown or (grounds and kind != Declaration.Kind.RECUSAL):
-        raise Refused(f"unknown recusal grounds: {unknown or grounds}", code="invalid")
+        raise Refused(gettext("unknown recusal grounds: %(grounds)s") % {"grounds": unknown or grounds}, code="invalid")
     if Declaration.objects.filter(member=member, kind=kind).exists():
-        raise Refused(f"the {kind} declaration has already been made", code="conflict")
-    details = _text(details, "details", required="other_interest" in grounds)
+        raise Refused(gettext("the %(kind)s declaration has already been made") % {"kind": kind}, code="conflict")
+    details = _text(details, gettext_lazy("details"), required="other_interest" in grounds)
     text = str(RECUSAL_STATEMENT if kind == Declaration.Kind.RECUSAL else INTEGRITY_STATEMENT)
     declaration = Declaration.objects.create(
         member=member, kind=kind, text=text, grounds=grounds, details=details, declared_at=timezone.now()
@@ -334,7 +343,10 @@ def do_declare(
     record_event(session, actor, "declaration.made", {**data, "details": details, "text": text})
     broadcast(session.pk, "declaration.made", {**data, "recused": bool(grounds)}, version=session.audit_seq)
     if grounds:
-        _recuse(session, actor, member, "；".join(str(RECUSAL_GROUNDS[g]) for g in grounds))
+        # The reason is evidence: kept in the official language, whatever the member's page showed.
+        with translation.override(settings.LANGUAGE_CODE):
+            reason = "；".join(str(RECUSAL_GROUNDS[g]) for g in grounds)
+        _recuse(session, actor, member, reason)
     return declaration
 
 
@@ -345,14 +357,14 @@ def _seated_member_for(
     _check_action(ACTIONS[action], actor, locked)
     member = _member(locked, member_id)
     if not member.is_seated:
-        raise Refused(f"{member.display_name} is no longer seated", code="invalid")
+        raise Refused(gettext("%(name)s is no longer seated") % {"name": member.display_name}, code="invalid")
     return locked, member
 
 
 @transaction.atomic
 def do_recuse_member(session: EvaluationSession | int, actor: Actor, member_id: int, *, reason: str) -> CommitteeMember:
     session, member = _seated_member_for("recuse_member", session, actor, member_id)
-    _recuse(session, actor, member, _text(reason, "a reason"))
+    _recuse(session, actor, member, _text(reason, gettext_lazy("a reason")))
     return member
 
 
@@ -361,7 +373,7 @@ def do_remove_member(session: EvaluationSession | int, actor: Actor, member_id: 
     session, member = _seated_member_for("remove_member", session, actor, member_id)
     member.removed_at = timezone.now()
     member.save(update_fields=["removed_at"])
-    data = {**_member_data(member), "reason": _text(reason, "a reason")}
+    data = {**_member_data(member), "reason": _text(reason, gettext_lazy("a reason"))}
     record_event(session, actor, "member.removed", data)
     broadcast(session.pk, "member.removed", data, version=session.audit_seq)
     return member
@@ -376,12 +388,12 @@ def do_readmit_member(
     _check_action(ACTIONS["readmit_member"], actor, session)
     member = _member(session, member_id)
     if member.removed_at is None:
-        raise Refused(f"{member.display_name} was not removed", code="invalid")
+        raise Refused(gettext("%(name)s was not removed") % {"name": member.display_name}, code="invalid")
     if member.recused_at is not None or hasattr(member, "replaced_by"):
-        raise Refused(f"{member.display_name} has recused or been replaced", code="conflict")
+        raise Refused(gettext("%(name)s has recused or been replaced") % {"name": member.display_name}, code="conflict")
     member.removed_at = None
     member.save(update_fields=["removed_at"])
-    data = {**_member_data(member), "reason": _text(reason, "a reason")}
+    data = {**_member_data(member), "reason": _text(reason, gettext_lazy("a reason"))}
     record_event(session, actor, "member.readmitted", data)
     broadcast(session.pk, "member.readmitted", data, version=session.audit_seq)
     return member
@@ -393,8 +405,8 @@ def do_post_notice(session: EvaluationSession | int, actor: Actor, text: str, *,
     session = _lock(session)
     _check_action(ACTIONS["post_notice"], actor, session)
     if venue_id is not None and not SessionVenue.objects.filter(session=session, venue_id=venue_id).exists():
-        raise Refused(f"venue {venue_id} is not a venue of this session", code="invalid")
-    data = {"text": _text(text, "the notice"), "venue": venue_id, "by": signed_in(actor).get_username()}
+        raise Refused(gettext("venue %(id)s is not a venue of this session") % {"id": venue_id}, code="invalid")
+    data = {"text": _text(text, gettext_lazy("the notice")), "venue": venue_id, "by": signed_in(actor).get_username()}
     event = record_event(session, actor, "host.notice", data)
     broadcast(session.pk, "host.notice", {**data, "at": event.at}, version=session.audit_seq)
     return session.audit_seq
@@ -407,7 +419,7 @@ def do_post_chat(session: EvaluationSession | int, actor: Actor, text: str) -> i
     _check_action(ACTIONS["post_chat"], actor, session)
     member = seat_of(actor, session)
     assert member is not None  # require_role(MEMBER) found the seat
-    data = {**_member_data(member), "text": _text(text, "the message")}
+    data = {**_member_data(member), "text": _text(text, gettext_lazy("the message"))}
     event = record_event(session, actor, "chat.message", data)
     broadcast(session.pk, "chat.message", {**data, "at": event.at}, version=session.audit_seq)
     return session.audit_seq
@@ -479,12 +491,16 @@ def do_cast_vote(session: EvaluationSession | int, actor: Actor, candidate_id: i
     assert voter is not None
     current = ElectionRound.objects.filter(session=session, closed_at__isnull=True).order_by("-number").first()
     if current is None:
-        raise Refused("no election round is open", code="invalid")
+        raise Refused(gettext("no election round is open"), code="invalid")
     if VoteReceipt.objects.filter(round=current, member=voter).exists():
-        raise Refused(f"you have already voted in round {current.number}", code="conflict")
+        raise Refused(gettext("you have already voted in round %(round)s") % {"round": current.number}, code="conflict")
     candidates = {c.pk: c for c in current.candidates.select_related("user")}
     if candidate_id is not None and candidate_id not in candidates:
-        raise Refused(f"member {candidate_id} is not a candidate in round {current.number}", code="invalid")
+        raise Refused(
+            gettext("member %(id)s is not a candidate in round %(round)s")
+            % {"id": candidate_id, "round": current.number},
+            code="invalid",
+        )
     VoteReceipt.objects.create(round=current, member=voter)
     Ballot.objects.create(round=current, candidate_id=candidate_id)
     seated = session.seated_members().count()
@@ -550,7 +566,7 @@ def do_re_evaluate(
     _check_action(ACTIONS["re_evaluate"], actor, old)
     if EvaluationSession.objects.filter(re_evaluation_of=old).exists():
         raise Refused("this session has already been re-evaluated", code="conflict")
-    reason = _text(reason, "a reason")
+    reason = _text(reason, gettext_lazy("a reason"))
     links = list(old.session_venues.select_related("venue"))
     main = next(link.venue for link in links if link.kind == SessionVenue.Kind.MAIN)
     subs = [link.venue for link in links if link.kind == SessionVenue.Kind.SUB]

@@ -12,6 +12,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from django.contrib.auth.models import AnonymousUser, User
+from django.utils.translation import gettext
 
 from evaluation.exceptions import Refused
 from evaluation.models import Assignment, Bid, CommitteeMember, EvaluationSession, Phase, SessionRole
@@ -49,7 +50,7 @@ Actor = User | AnonymousUser
 
 def signed_in(actor: Actor) -> User:
     if not isinstance(actor, User) or not actor.is_authenticated:
-        raise Refused("sign in first", code="forbidden")
+        raise Refused(gettext("sign in first"), code="forbidden")
     return actor
 
 
@@ -117,7 +118,10 @@ def require_role(user: Actor, session: EvaluationSession, allowed: frozenset[Rol
     roles = session_roles(user, session)
     if not roles & allowed:
         names = "、".join(sorted(r.value for r in allowed))
-        raise Refused(f"{action}: only {names} may do this in this session", code="forbidden")
+        raise Refused(
+            gettext("%(action)s: only %(roles)s may do this in this session") % {"action": action, "roles": names},
+            code="forbidden",
+        )
     return roles
 
 
@@ -142,4 +146,6 @@ def check_verifier(user: Actor, session: EvaluationSession, member: CommitteeMem
         return
     if Role.ATTENDANT in roles and member.venue_id in attendant_venue_ids(user, session):
         return
-    raise Refused("check-in: only the host or the attendant of the member's venue may verify", code="forbidden")
+    raise Refused(
+        gettext("check-in: only the host or the attendant of the member's venue may verify"), code="forbidden"
+    )

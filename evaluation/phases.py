@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.db.models import Q
+from django.utils.translation import gettext
 
 from evaluation.exceptions import Refused
 from evaluation.models import AuditEvent, BidOpeningRecord, EvaluationSession, Phase
@@ -48,7 +49,7 @@ def committee_valid(session: EvaluationSession) -> str | None:
 def all_verified(session: EvaluationSession) -> str | None:
     missing = session.seated_members().filter(checked_in_at__isnull=True)
     names = [m.display_name for m in missing.select_related("user")]
-    return f"not yet verified: {'、'.join(names)}" if names else None
+    return gettext("not yet verified: %(names)s") % {"names": "、".join(names)} if names else None
 
 
 def all_declared(session: EvaluationSession) -> str | None:
@@ -57,16 +58,16 @@ def all_declared(session: EvaluationSession) -> str | None:
         for m in session.seated_members().select_related("user").prefetch_related("declarations")
         if {d.kind for d in m.declarations.all()} != {"recusal", "integrity"}
     ]
-    return f"declarations missing: {'、'.join(missing)}" if missing else None
+    return gettext("declarations missing: %(names)s") % {"names": "、".join(missing)} if missing else None
 
 
 def leader_elected(session: EvaluationSession) -> str | None:
-    return None if session.leader() is not None else "no leader has been elected"
+    return None if session.leader() is not None else gettext("no leader has been elected")
 
 
 def bids_opened(session: EvaluationSession) -> str | None:
     if not BidOpeningRecord.objects.filter(lot_id=session.lot_id).exists():
-        return "the lot's bid-opening record has not been imported"
+        return gettext("the lot's bid-opening record has not been imported")
     return None
 
 
@@ -82,9 +83,9 @@ def reverified_since_seal(session: EvaluationSession) -> str | None:
         .first()
     )
     if seal is None:
-        return "no seal event found"
+        return gettext("no seal event found")
     if seal.payload.get("sealed_head") != seal.prev_hash:
-        return "the seal event does not match the chain it sealed"
+        return gettext("the seal event does not match the chain it sealed")
     changed = (
         AuditEvent.objects.filter(session=session, seq__gt=seal.seq)
         .exclude(kind__in=SEAL_NEUTRAL_KINDS)
@@ -92,11 +93,11 @@ def reverified_since_seal(session: EvaluationSession) -> str | None:
         .first()
     )
     if changed is not None:
-        return f"the session changed while sealed (event #{changed.seq})"
+        return gettext("the session changed while sealed (event #%(seq)s)") % {"seq": changed.seq}
     stale = session.seated_members().filter(Q(checked_in_at__lt=seal.at) | Q(checked_in_at__isnull=True))
     names = [m.display_name for m in stale.select_related("user")]
     if names:
-        return f"identity not re-checked since the seal: {'、'.join(names)}"
+        return gettext("identity not re-checked since the seal: %(names)s") % {"names": "、".join(names)}
     return None
 
 
@@ -262,6 +263,10 @@ TRANSITIONS: dict[str, Transition] = {
 }
 
 
+def not_in_phase(name: str, session: EvaluationSession) -> str:
+    return gettext("%(name)s: not possible in phase %(phase)s") % {"name": name, "phase": Phase(session.phase).label}
+
+
 def check_transition(user: Actor, session: EvaluationSession, name: str) -> frozenset[Role]:
     """May ``user`` make transition ``name`` of ``session`` now? Raise ``Refused`` with the reason if
     not (unknown transition, wrong role, wrong phase, unmet precondition); return the user's roles.
@@ -270,10 +275,10 @@ def check_transition(user: Actor, session: EvaluationSession, name: str) -> froz
     """
     t = TRANSITIONS.get(name)
     if t is None:
-        raise Refused(f"unknown transition {name!r}", code="invalid")
+        raise Refused(gettext("unknown transition %(name)r") % {"name": name}, code="invalid")
     roles = require_role(user, session, t.who, name)
     if session.phase not in t.sources:
-        raise Refused(f"{name}: not possible in phase {session.phase}", code="wrong_phase")
+        raise Refused(not_in_phase(name, session), code="wrong_phase")
     problem = t.precondition(session)
     if problem:
         raise Refused(f"{name}: {problem}", code="precondition")

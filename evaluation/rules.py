@@ -6,6 +6,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
+from django.utils.translation import gettext
+
 MIN_COMMITTEE = 5
 MAX_ELECTION_ROUNDS = 3
 
@@ -17,12 +19,18 @@ def committee_problem(member_kinds: Sequence[str]) -> str | None:
     """
     n = len(member_kinds)
     if n < MIN_COMMITTEE:
-        return f"the committee has {n} seated members; it needs at least {MIN_COMMITTEE}"
+        return gettext("the committee has %(n)s seated members; it needs at least %(min)s") % {
+            "n": n,
+            "min": MIN_COMMITTEE,
+        }
     if n % 2 == 0:
-        return f"the committee has {n} seated members; it needs an odd number"
+        return gettext("the committee has %(n)s seated members; it needs an odd number") % {"n": n}
     experts = sum(1 for k in member_kinds if k == "expert")
     if experts * 3 < n * 2:
-        return f"only {experts} of {n} members are experts; at least two thirds must be"
+        return gettext("only %(experts)s of %(n)s members are experts; at least two thirds must be") % {
+            "experts": experts,
+            "n": n,
+        }
     return None
 
 

@@ -21,7 +21,8 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
-from django.utils.translation import get_supported_language_variant
+from django.utils import translation
+from django.utils.translation import get_supported_language_variant, gettext
 from django.utils.translation.trans_real import parse_accept_lang_header
 
 from evaluation import actions
@@ -111,10 +112,11 @@ def _fresh_user(user_id: int) -> User:
     return User.objects.get(pk=user_id)
 
 
-def _run(user_id: int, call: Callable[[User], int | None]) -> int | None:
+def _run(user_id: int, language: str, call: Callable[[User], int | None]) -> int | None:
     # One transaction around the action and the read of its version: the action's lock on the
     # session row is held until the version is read, so another process cannot slip in between.
-    with transaction.atomic():
+    # A refusal's reason comes in the page's language.
+    with translation.override(language), transaction.atomic():
         return call(_fresh_user(user_id))
 
 
@@ -194,7 +196,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
         message: protocol.ClientMessage | None = None
         try:
             if not self.limiter.allow():
-                raise ProtocolError(ErrorCode.RATE_LIMITED, "too many messages: slow down")
+                raise ProtocolError(ErrorCode.RATE_LIMITED, gettext("too many messages: slow down"))
             message = protocol.parse_client(raw, max_bytes=settings.ROOM_MAX_FRAME_BYTES)
             handler = getattr(self, f"on_{message.type}")
             await handler(message)
@@ -207,12 +209,14 @@ class RoomConsumer(AsyncWebsocketConsumer):
             # socket stays: the action's transaction rolled back, so nothing was half-done.
             log.exception("room frame failed in session %s", self.session_id)
             ref = message.id if message is not None else None
-            await self.send_frame(protocol.error_frame(ErrorCode.INTERNAL, "the server failed on this request", ref))
+            await self.send_frame(
+                protocol.error_frame(ErrorCode.INTERNAL, gettext("the server failed on this request"), ref)
+            )
 
     async def _act(self, message: Any, call: Callable[[User], int | None]) -> None:
         """Run one action of the core for this user; ack with the version it produced, or an error."""
         try:
-            version = await database_sync_to_async(_run)(self.viewer.user, call)
+            version = await database_sync_to_async(_run)(self.viewer.user, self.language, call)
         except Refused as refusal:
             raise ProtocolError(
                 REFUSAL_CODES.get(refusal.code, ErrorCode.REFUSED), refusal.reason, message.id
@@ -259,7 +263,9 @@ class RoomConsumer(AsyncWebsocketConsumer):
     async def on_typing(self, message: protocol.Typing) -> None:
         assert self.hub is not None
         if self.viewer.member is None:
-            raise ProtocolError(ErrorCode.FORBIDDEN, "only committee members write in the discussion", message.id)
+            raise ProtocolError(
+                ErrorCode.FORBIDDEN, gettext("only committee members write in the discussion"), message.id
+            )
         data = {"user": self.viewer.user, "member": self.viewer.member, "venue": self.viewer.venue}
         await self.hub.publish("typing", data, ref=message.id)
 

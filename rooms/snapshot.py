@@ -75,10 +75,10 @@ def admit(user: Actor, session_id: int) -> Viewer:
     """The viewer ``user`` is in the session's room, or ``Refused`` (not_found, forbidden)."""
     session = EvaluationSession.objects.filter(pk=session_id).first()
     if session is None:
-        raise Refused(f"session {session_id} does not exist", code="not_found")
+        raise Refused(_("session %(pk)s does not exist") % {"pk": session_id}, code="not_found")
     roles = session_roles(user, session)
     if not roles & ROOM_ROLES:
-        raise Refused("you have no part in this session's room", code="forbidden")
+        raise Refused(_("you have no part in this session's room"), code="forbidden")
     assert isinstance(user, User)
     seat = seat_of(user, session) if roles & {Role.MEMBER, Role.LEADER} else None
     attendant = attendant_venue_ids(user, session) if Role.ATTENDANT in roles else frozenset()

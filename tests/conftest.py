@@ -6,6 +6,7 @@ import os
 
 import pytest
 from django.conf import settings
+from django.utils import translation
 from hypothesis import settings as hypothesis_settings
 
 from tests.personas import Cast, build_cast
@@ -29,6 +30,14 @@ def require_service(name: str, available: bool, why: str = "") -> None:
 def _fast_password_hashing(settings):
     # The personas are many; PBKDF2's deliberate slowness would dominate the suite's time.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _core_reasons_in_english():
+    # The core's refusal reasons are written in English and translated for Chinese pages; tests that
+    # call the core directly read them as written. Pages and sockets still pick their own language.
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture

@@ -83,7 +83,7 @@ def test_experts_follow_the_host_s_phase_changes_and_a_cut_socket_catches_up(new
     # Declarations wait for every member's identity check: the button says why it is disabled.
     advance = host.locator('[data-transition="open_declarations"]')
     expect(advance).to_be_disabled()
-    expect(host.locator('[data-blocked-for="open_declarations"]')).to_contain_text("not yet verified")
+    expect(host.locator('[data-blocked-for="open_declarations"]')).to_contain_text("尚未核验")
     rows = host.locator("#members tr[data-member]")
     expect(rows).to_have_count(5)
     for row in rows.all():

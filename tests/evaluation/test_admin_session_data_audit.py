@@ -239,5 +239,5 @@ def test_a_host_who_does_not_host_the_session_cannot_change_its_bids(client, cas
 
     bid.refresh_from_db()
     assert bid.price == Decimal("11800000.00")
-    assert any("only host may do this" in m for m in messages_of(response))
+    assert any("只有 host 可以进行此操作" in m for m in messages_of(response))
     assert cast.refresh().audit_seq == head

@@ -143,3 +143,12 @@ async def test_the_snapshot_speaks_the_language_of_the_page(cast, join):
     data = (await li.expect("snapshot"))["data"]
     assert data["session"]["phase_label"] == "Scheduled"
     assert data["recusal_grounds"]["family"].startswith("Close relative")
+    refused = await li.request({"type": "transition", "name": "open_check_in"})
+    assert refused["message"] == "open_check_in: only host may do this in this session"
+
+
+async def test_a_refusal_comes_in_chinese_to_a_chinese_page(cast, join):
+    li = await join(cast.li, cast.session.pk)
+    await li.expect("snapshot")
+    refused = await li.request({"type": "transition", "name": "open_check_in"})
+    assert refused["message"] == "open_check_in：本评标会中只有 host 可以进行此操作"
