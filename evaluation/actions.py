@@ -400,8 +400,8 @@ def do_readmit_member(
 
 
 @transaction.atomic
-def do_post_notice(session: EvaluationSession | int, actor: Actor, text: str, *, venue_id: int | None = None) -> int:
-    """The host's notice to the room or to one venue; returns the version it produced."""
+def do_post_notice(session: EvaluationSession | int, actor: Actor, text: str, *, venue_id: int | None = None) -> None:
+    """The host's notice to the room or to one venue."""
     session = _lock(session)
     _check_action(ACTIONS["post_notice"], actor, session)
     if venue_id is not None and not SessionVenue.objects.filter(session=session, venue_id=venue_id).exists():
@@ -409,12 +409,11 @@ def do_post_notice(session: EvaluationSession | int, actor: Actor, text: str, *,
     data = {"text": _text(text, gettext_lazy("the notice")), "venue": venue_id, "by": signed_in(actor).get_username()}
     event = record_event(session, actor, "host.notice", data)
     broadcast(session.pk, "host.notice", {**data, "at": event.at}, version=session.audit_seq)
-    return session.audit_seq
 
 
 @transaction.atomic
-def do_post_chat(session: EvaluationSession | int, actor: Actor, text: str) -> int:
-    """A line of committee discussion, kept as evidence; returns the version it produced."""
+def do_post_chat(session: EvaluationSession | int, actor: Actor, text: str) -> None:
+    """A line of committee discussion, kept as evidence."""
     session = _lock(session)
     _check_action(ACTIONS["post_chat"], actor, session)
     member = seat_of(actor, session)
@@ -422,7 +421,6 @@ def do_post_chat(session: EvaluationSession | int, actor: Actor, text: str) -> i
     data = {**_member_data(member), "text": _text(text, gettext_lazy("the message"))}
     event = record_event(session, actor, "chat.message", data)
     broadcast(session.pk, "chat.message", {**data, "at": event.at}, version=session.audit_seq)
-    return session.audit_seq
 
 
 @transaction.atomic

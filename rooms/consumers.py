@@ -112,12 +112,13 @@ def _fresh_user(user_id: int) -> User:
     return User.objects.get(pk=user_id)
 
 
-def _run(user_id: int, language: str, call: Callable[[User], int | None]) -> int | None:
-    # One transaction around the action and the read of its version: the action's lock on the
-    # session row is held until the version is read, so another process cannot slip in between.
-    # A refusal's reason comes in the page's language.
+def _run(session_id: int, user_id: int, language: str, call: Callable[[User], object]) -> int:
+    """Run one action for the user, in the page's language (a refusal's reason comes in it), and
+    return the version it produced. The action and the read of the head share one transaction: the
+    action's lock on the session row is held until then, so another process cannot slip in between."""
     with translation.override(language), transaction.atomic():
-        return call(_fresh_user(user_id))
+        call(_fresh_user(user_id))
+        return snapshot.head_version(session_id)
 
 
 class RoomConsumer(AsyncWebsocketConsumer):
@@ -213,10 +214,10 @@ class RoomConsumer(AsyncWebsocketConsumer):
                 protocol.error_frame(ErrorCode.INTERNAL, gettext("the server failed on this request"), ref)
             )
 
-    async def _act(self, message: Any, call: Callable[[User], int | None]) -> None:
+    async def _act(self, message: Any, call: Callable[[User], object]) -> None:
         """Run one action of the core for this user; ack with the version it produced, or an error."""
         try:
-            version = await database_sync_to_async(_run)(self.viewer.user, self.language, call)
+            version = await database_sync_to_async(_run)(self.session_id, self.viewer.user, self.language, call)
         except Refused as refusal:
             raise ProtocolError(
                 REFUSAL_CODES.get(refusal.code, ErrorCode.REFUSED), refusal.reason, message.id
@@ -278,45 +279,37 @@ class RoomConsumer(AsyncWebsocketConsumer):
         )
 
     async def on_transition(self, message: protocol.DoTransition) -> None:
-        def call(user: User) -> int:
-            return actions.do_transition(self.session_id, user, message.name, reason=message.reason).session.audit_seq
-
-        await self._act(message, call)
+        await self._act(
+            message, lambda user: actions.do_transition(self.session_id, user, message.name, reason=message.reason)
+        )
 
     async def on_verify(self, message: protocol.Verify) -> None:
-        def call(user: User) -> int:
-            actions.do_verify_member(self.session_id, user, message.member, note=message.note)
-            return snapshot.head_version(self.session_id)
-
-        await self._act(message, call)
+        await self._act(
+            message, lambda user: actions.do_verify_member(self.session_id, user, message.member, note=message.note)
+        )
 
     async def on_remove(self, message: protocol.Remove) -> None:
-        def call(user: User) -> int:
-            actions.do_remove_member(self.session_id, user, message.member, reason=message.reason)
-            return snapshot.head_version(self.session_id)
-
-        await self._act(message, call)
+        await self._act(
+            message,
+            lambda user: actions.do_remove_member(self.session_id, user, message.member, reason=message.reason),
+        )
 
     async def on_readmit(self, message: protocol.Readmit) -> None:
-        def call(user: User) -> int:
-            actions.do_readmit_member(self.session_id, user, message.member, reason=message.reason)
-            return snapshot.head_version(self.session_id)
-
-        await self._act(message, call)
+        await self._act(
+            message,
+            lambda user: actions.do_readmit_member(self.session_id, user, message.member, reason=message.reason),
+        )
 
     async def on_declare(self, message: protocol.Declare) -> None:
-        def call(user: User) -> int:
-            actions.do_declare(self.session_id, user, message.kind, grounds=message.grounds, details=message.details)
-            return snapshot.head_version(self.session_id)
-
-        await self._act(message, call)
+        await self._act(
+            message,
+            lambda user: actions.do_declare(
+                self.session_id, user, message.kind, grounds=message.grounds, details=message.details
+            ),
+        )
 
     async def on_vote(self, message: protocol.Vote) -> None:
-        def call(user: User) -> int:
-            actions.do_cast_vote(self.session_id, user, message.candidate)
-            return snapshot.head_version(self.session_id)
-
-        await self._act(message, call)
+        await self._act(message, lambda user: actions.do_cast_vote(self.session_id, user, message.candidate))
 
     # --- frames to the client -------------------------------------------------------------------
 

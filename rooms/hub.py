@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -115,11 +114,10 @@ class SessionHub:
                 log.exception("room hub of session %s could not read the channel layer", self.session_id)
                 await asyncio.sleep(READ_RETRY_SECONDS)
                 continue
-            await self.deliver(Frame(message), self.consumers)
+            await self.deliver(Frame(message))
 
-    @staticmethod
-    async def deliver(frame: Frame, consumers: Iterable[RoomConsumer]) -> None:
-        for consumer in list(consumers):
+    async def deliver(self, frame: Frame) -> None:
+        for consumer in list(self.consumers):
             try:
                 await consumer.on_event(frame)
             except Exception:

@@ -90,6 +90,11 @@ class MemoryPresence:
         self._conns: dict[int, dict[str, tuple[float, Connection]]] = {}
         self._hands: dict[int, dict[int, float]] = {}
 
+    def clear(self) -> None:
+        """Forget every room (tests: session ids repeat between cases on SQLite)."""
+        self._conns.clear()
+        self._hands.clear()
+
     async def touch(self, session_id: int, connection: Connection) -> bool:
         conns = self._conns.setdefault(session_id, {})
         new = connection.conn not in conns

@@ -35,7 +35,7 @@ CHAT = 200
 AUDIT = 100
 # Who reads the committee's discussion; only seated members write in it (ACTIONS["post_chat"]).
 CHAT_READERS = frozenset({Role.MEMBER, Role.LEADER, Role.HOST, Role.SUPERVISOR, Role.REVIEWER})
-ROOM_ROLES = frozenset({Role.HOST, Role.ATTENDANT, Role.REVIEWER, Role.SUPERVISOR, Role.MEMBER, Role.LEADER})
+SOCKET_ROLES = frozenset({Role.HOST, Role.ATTENDANT, Role.REVIEWER, Role.SUPERVISOR, Role.MEMBER, Role.LEADER})
 
 
 @dataclass(frozen=True)
@@ -77,7 +77,7 @@ def admit(user: Actor, session_id: int) -> Viewer:
     if session is None:
         raise Refused(_("session %(pk)s does not exist") % {"pk": session_id}, code="not_found")
     roles = session_roles(user, session)
-    if not roles & ROOM_ROLES:
+    if not roles & SOCKET_ROLES:
         raise Refused(_("you have no part in this session's room"), code="forbidden")
     assert isinstance(user, User)
     seat = seat_of(user, session) if roles & {Role.MEMBER, Role.LEADER} else None
@@ -137,7 +137,7 @@ def _feed(session: EvaluationSession, kind: str, limit: int) -> list[dict[str, A
     return [{**e.payload, "at": e.at, "version": e.seq} for e in reversed(events)]
 
 
-def _actions(user: Actor, session: EvaluationSession, roles: frozenset[Role]) -> list[str]:
+def _actions(session: EvaluationSession, roles: frozenset[Role]) -> list[str]:
     return [name for name, rule in ACTIONS.items() if session.phase in rule.phases and roles & rule.who]
 
 
@@ -191,7 +191,7 @@ def build(user: Actor, session_id: int, viewer: Viewer, language: str | None = N
                 {"name": name, "blocked": refusal.reason if refusal else None}
                 for name, refusal in available_transitions(user, session).items()
             ],
-            "actions": _actions(user, session, roles),
+            "actions": _actions(session, roles),
             "recusal_grounds": {code: str(text) for code, text in RECUSAL_GROUNDS.items()},
             "notices": [n for n in _feed(session, "host.notice", NOTICES) if viewer.addressed_by(n.get("venue"))],
             "chat": _feed(session, "chat.message", CHAT) if viewer.reads_chat and not session.is_sealed else [],

@@ -126,5 +126,5 @@ async def join() -> AsyncIterator[Any]:
 @pytest.fixture(autouse=True)
 def _fresh_room_state():
     # Session ids repeat between tests on SQLite: no presence may carry over.
-    presence._MEMORY.__init__()  # type: ignore[misc]
+    presence._MEMORY.clear()
     hub._hubs.clear()
