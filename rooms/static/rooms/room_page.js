@@ -35,7 +35,7 @@ function renderDeclarations(state, page) {
         { class: "ground" },
         el("input", { type: "checkbox", name: "grounds", value: code }),
         " ",
-        // The page's language first: the snapshot's texts are in the server's default language.
+        // The page's own text first; the snapshot's is in the socket's language, normally the same.
         page.strings.grounds[code] ?? state.recusal_grounds[code],
       ),
     () => {},
