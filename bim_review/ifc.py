@@ -1,0 +1,465 @@
+"""The adapter to ifcopenshell: the only module of the project that imports it.
+
+It runs as the conversion's child process (``python -m bim_review.ifc SRC OUT ...``, started by
+``bim_review/convert.py``), so a crash or a hang of a geometry kernel ends this process, never the
+server. It reads one IFC file and writes the raw outputs of ``bim_review/outputs.py`` into OUT:
+``raw.glb`` (GlobalId-named nodes, one shared mesh per repeated representation, local coordinates and
+one matrix per element; the supervisor compresses it into ``model.glb``), the gzipped JSON files and
+``child.json`` (what it converted, failed elements, stage timings, peak memory).
+
+Progress goes to stdout as one JSON object a line: ``{"stage", "percent"}``, and in isolation mode
+``{"try": GlobalId}`` before each element, so the supervisor knows which element a crash belongs to.
+Exit status 0: done; 3: the file cannot be read as IFC (no retry helps).
+
+Anonymous review: nothing here writes the IFC header, IfcOwnerHistory, people, organisations or the
+file name, and every string written is scrubbed of the names found there (``_Scrubber``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import re
+import resource
+import sys
+import time
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import ifcopenshell
+import ifcopenshell.geom
+import ifcopenshell.util.element
+import ifcopenshell.util.shape
+import ifcopenshell.util.unit
+import numpy as np
+
+FAST_KERNEL = "hybrid-cgal-simple-opencascade"
+DEFAULT_KERNEL = "opencascade"
+# Never drawn: spaces are volumes for the tree and the quantities, openings are cut from their hosts.
+EXCLUDED_CLASSES = ("IfcSpace", "IfcOpeningElement")
+EXIT_UNREADABLE = 3
+# Stages and the share of the percent each ends at.
+STAGE_END = {"open": 5, "metadata": 15, "geometry": 90, "write": 100}
+REDACTED = "[redacted]"
+
+# Settings of the geometry and of the GLB writer: part of the cache key (bim_review/convert.py).
+GEOMETRY_SETTINGS: dict[str, Any] = {
+    "use-world-coords": False,
+    "apply-default-materials": True,
+    "use-element-guids": True,
+    "y-up": True,
+}
+
+
+def version() -> str:
+    return str(ifcopenshell.version)
+
+
+def emit(**message: Any) -> None:
+    sys.stdout.write(json.dumps(message) + "\n")
+    sys.stdout.flush()
+
+
+def progress(stage: str, fraction: float = 1.0) -> None:
+    stages = list(STAGE_END)
+    start = STAGE_END[stages[stages.index(stage) - 1]] if stages.index(stage) else 0
+    emit(stage=stage, percent=int(start + (STAGE_END[stage] - start) * max(0.0, min(1.0, fraction))))
+
+
+def peak_rss_mb() -> float:
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+# --- which products are drawn ----------------------------------------------------------------------
+
+
+def is_excluded(product: ifcopenshell.entity_instance) -> bool:
+    return any(product.is_a(c) for c in EXCLUDED_CLASSES)
+
+
+def has_body(product: ifcopenshell.entity_instance) -> bool:
+    shape = getattr(product, "Representation", None)
+    if shape is None:
+        return False
+    return any(r.RepresentationIdentifier == "Body" for r in shape.Representations or ())
+
+
+def body_products(model: ifcopenshell.file) -> list[ifcopenshell.entity_instance]:
+    """Products with Body geometry, spaces and openings excluded: exactly the nodes of the GLB."""
+    return [p for p in model.by_type("IfcProduct") if has_body(p) and not is_excluded(p)]
+
+
+def _is_spatial(product: ifcopenshell.entity_instance) -> bool:
+    return any(product.is_a(c) for c in ("IfcSpatialStructureElement", "IfcSpatialElement", "IfcProject"))
+
+
+def tree_elements(model: ifcopenshell.file) -> list[ifcopenshell.entity_instance]:
+    """Products the tree lists as elements: every product that is neither spatial nor an opening."""
+    return [
+        p
+        for p in model.by_type("IfcProduct")
+        if not _is_spatial(p) and not p.is_a("IfcFeatureElementSubtraction") and not p.is_a("IfcOpeningElement")
+    ]
+
+
+# --- anonymity -------------------------------------------------------------------------------------
+
+
+_NAME_ATTRIBUTES = ("FamilyName", "GivenName", "Identification", "Id", "Name", "ApplicationFullName")
+
+
+class _Scrubber:
+    """Removes the names that would reveal the bidder from every string the outputs carry."""
+
+    def __init__(self, model: ifcopenshell.file, file_name: str) -> None:
+        names: set[str] = set()
+        header = model.header.file_name
+        for value in (*header.author, *header.organization, header.preprocessor_version, header.originating_system):
+            names.add(str(value))
+        for entity in ("IfcPerson", "IfcOrganization", "IfcApplication"):
+            for item in model.by_type(entity):
+                info = item.get_info(recursive=False)
+                names.update(str(info[a]) for a in _NAME_ATTRIBUTES if isinstance(info.get(a), str))
+        stem = Path(file_name).stem
+        names.update({file_name, Path(file_name).name, stem})
+        # Names of three characters or more (shorter ones would blank ordinary words), longest first.
+        kept = sorted({n.strip() for n in names if len(n.strip()) >= 3}, key=len, reverse=True)
+        self.pattern = re.compile("|".join(re.escape(n) for n in kept), re.IGNORECASE) if kept else None
+
+    def text(self, value: str) -> str:
+        return self.pattern.sub(REDACTED, value) if self.pattern else value
+
+    def value(self, value: Any) -> Any:
+        if isinstance(value, str):
+            return self.text(value)
+        if isinstance(value, dict):
+            return {self.text(str(k)): self.value(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [self.value(v) for v in value]
+        if isinstance(value, bool | int | float) or value is None:
+            return value
+        return self.text(str(value))
+
+
+# --- metadata: tree, properties, quantities ----------------------------------------------------------
+
+
+def _children(item: ifcopenshell.entity_instance) -> Iterator[ifcopenshell.entity_instance]:
+    for rel in getattr(item, "IsDecomposedBy", ()) or ():
+        yield from rel.RelatedObjects
+
+
+def _contained(item: ifcopenshell.entity_instance) -> Iterator[ifcopenshell.entity_instance]:
+    for rel in getattr(item, "ContainsElements", ()) or ():
+        yield from rel.RelatedElements
+
+
+def _with_parts(element: ifcopenshell.entity_instance) -> Iterator[ifcopenshell.entity_instance]:
+    yield element
+    for part in _children(element):
+        yield from _with_parts(part)
+
+
+def build_tree(model: ifcopenshell.file, listed: set[int], scrub: _Scrubber) -> dict[str, Any]:
+    """Project → site → building → storeys → spaces, each with the elements contained there."""
+    seen: set[int] = set()
+
+    def node(item: ifcopenshell.entity_instance) -> dict[str, Any]:
+        elements = [e for c in _contained(item) for e in _with_parts(c) if e.id() in listed and e.id() not in seen] + [
+            e for e in _children(item) if not _is_spatial(e) and e.id() in listed and e.id() not in seen
+        ]
+        seen.update(e.id() for e in elements)
+        return {
+            "id": item.GlobalId,
+            "class": item.is_a(),
+            "name": scrub.text(item.Name or ""),
+            "elevation": getattr(item, "Elevation", None) if item.is_a("IfcBuildingStorey") else None,
+            "children": [node(c) for c in _children(item) if _is_spatial(c)],
+            "elements": [e.GlobalId for e in elements],
+        }
+
+    projects = model.by_type("IfcProject")
+    root: dict[str, Any] = (
+        node(projects[0]) if projects else {"id": "", "class": "IfcProject", "name": "", "children": [], "elements": []}
+    )
+    orphans = [e.GlobalId for e in model.by_type("IfcProduct") if e.id() in listed and e.id() not in seen]
+    root["elements"] = [*root["elements"], *orphans]
+    return root
+
+
+def storey_of(element: ifcopenshell.entity_instance) -> ifcopenshell.entity_instance | None:
+    item: ifcopenshell.entity_instance | None = element
+    for _ in range(32):
+        if item is None:
+            return None
+        if item.is_a("IfcBuildingStorey"):
+            return item
+        parent = ifcopenshell.util.element.get_container(item) or ifcopenshell.util.element.get_aggregate(item)
+        item = parent
+    return None
+
+
+def _clean_sets(sets: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {name: {k: v for k, v in values.items() if k != "id"} for name, values in sorted(sets.items())}
+
+
+def properties_of(element: ifcopenshell.entity_instance, scrub: _Scrubber) -> dict[str, Any]:
+    kind = ifcopenshell.util.element.get_type(element)
+    storey = storey_of(element)
+    record = {
+        "class": element.is_a(),
+        "name": element.Name or "",
+        "type": (kind.Name or "") if kind is not None else "",
+        "storey": storey.GlobalId if storey is not None else None,
+        "psets": _clean_sets(ifcopenshell.util.element.get_psets(element, psets_only=True)),
+        "qtos": _clean_sets(ifcopenshell.util.element.get_psets(element, qtos_only=True)),
+    }
+    return dict(scrub.value(record))
+
+
+def _numeric(value: Any) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def roll_up(properties: dict[str, dict[str, Any]], storeys: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """Sums of the Qto_* quantities per class, and per storey and class (the file's own values)."""
+
+    def empty() -> dict[str, Any]:
+        return {"count": 0, "quantities": defaultdict(float)}
+
+    by_class: dict[str, dict[str, Any]] = defaultdict(empty)
+    by_storey: dict[str, dict[str, dict[str, Any]]] = defaultdict(lambda: defaultdict(empty))
+    for record in properties.values():
+        targets = [by_class[record["class"]]]
+        if record["storey"] is not None:
+            targets.append(by_storey[record["storey"]][record["class"]])
+        for target in targets:
+            target["count"] += 1
+            for qto, values in record["qtos"].items():
+                for name, value in values.items():
+                    number = _numeric(value)
+                    if number is not None:
+                        target["quantities"][f"{qto}.{name}"] += number
+    return {
+        "by_class": {
+            k: {"count": v["count"], "quantities": dict(v["quantities"])} for k, v in sorted(by_class.items())
+        },
+        "by_storey": {
+            guid: {
+                **storeys.get(guid, {}),
+                "by_class": {
+                    k: {"count": v["count"], "quantities": dict(v["quantities"])} for k, v in sorted(classes.items())
+                },
+            }
+            for guid, classes in by_storey.items()
+        },
+    }
+
+
+def units_of(model: ifcopenshell.file) -> dict[str, str]:
+    units = {}
+    for key, unit_type in (("length", "LENGTHUNIT"), ("area", "AREAUNIT"), ("volume", "VOLUMEUNIT")):
+        unit = ifcopenshell.util.unit.get_project_unit(model, unit_type)
+        units[key] = ifcopenshell.util.unit.get_full_unit_name(unit) if unit is not None else ""
+    return units
+
+
+def write_json(path: Path, data: Any) -> None:
+    raw = json.dumps(data, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode()
+    path.write_bytes(gzip.compress(raw, compresslevel=6, mtime=0) if path.suffix == ".gz" else raw)
+
+
+# --- geometry ----------------------------------------------------------------------------------------
+
+# glTF is Y up: the writer's "y-up" maps IFC's (x, y, z) to (x, z, -y); bounding boxes follow it.
+_Y_UP = np.array([[1, 0, 0, 0], [0, 0, 1, 0], [0, -1, 0, 0], [0, 0, 0, 1]], dtype=float)
+
+
+def _bbox(shape: Any) -> list[float]:
+    verts = np.asarray(shape.geometry.verts, dtype=float).reshape(-1, 3)
+    if not len(verts):
+        return []
+    matrix = _Y_UP @ np.asarray(ifcopenshell.util.shape.get_shape_matrix(shape), dtype=float)
+    world = verts @ matrix[:3, :3].T + matrix[:3, 3]
+    return [round(float(v), 4) for v in (*world.min(axis=0), *world.max(axis=0))]
+
+
+class GeometryWriter:
+    """One GLB for the whole model, fed by one or more iterators (a kernel, a fallback, isolation)."""
+
+    def __init__(self, model: ifcopenshell.file, path: Path) -> None:
+        self.model = model
+        self.settings = ifcopenshell.geom.settings()
+        for key, value in GEOMETRY_SETTINGS.items():
+            self.settings.set(key, value)  # type: ignore[arg-type]
+        self.serializer = ifcopenshell.geom.serializers.gltf(str(path), self.settings)
+        self.serializer.setFile(model)
+        self.serializer.setUnitNameAndMagnitude("METER", 1.0)
+        self.serializer.writeHeader()
+        self.written: dict[str, str] = {}
+        self.bboxes: dict[str, list[float]] = {}
+
+    def run(
+        self, kernel: str, include: list[ifcopenshell.entity_instance] | None, threads: int, report: bool = True
+    ) -> None:
+        kwargs: dict[str, Any] = {"include": include} if include is not None else {"exclude": list(EXCLUDED_CLASSES)}
+        iterator = ifcopenshell.geom.iterator(self.settings, self.model, threads, geometry_library=kernel, **kwargs)  # type: ignore[arg-type]
+        if not iterator.initialize():
+            return
+        last = -1
+        while True:
+            shape = iterator.get()
+            if shape.guid not in self.written and not is_excluded(self.model.by_id(shape.id)):
+                _fault_point(shape.guid)
+                self.serializer.write(shape)
+                self.written[shape.guid] = shape.type
+                self.bboxes[shape.guid] = _bbox(shape)
+            done = iterator.progress()
+            if report and done != last:
+                last = done
+                progress("geometry", done / 100)
+            if not iterator.next():
+                break
+
+    def finish(self) -> None:
+        self.serializer.finalize()
+
+
+def _fault_point(guid: str) -> None:
+    """Test hook: EVAL_BIM_FAULT=crash:<GlobalId> or hang:<GlobalId> makes this element kill the kernel."""
+    fault = os.environ.get("EVAL_BIM_FAULT", "")
+    kind, _, target = fault.partition(":")
+    if target and target == guid:
+        if kind == "crash":
+            os.abort()
+        if kind == "hang":
+            time.sleep(3600)
+
+
+def convert_geometry(
+    model: ifcopenshell.file, path: Path, kernel: str, isolate: bool, skip: set[str], threads: int
+) -> tuple[GeometryWriter, list[dict[str, str]]]:
+    """Geometry of every body product: the kernel, then the default kernel for what it left out, then
+    (in isolation mode) element by element, each announced first so a crash names its element."""
+    writer = GeometryWriter(model, path)
+    wanted = body_products(model)
+    if isolate:
+        for n, product in enumerate(wanted):
+            if product.GlobalId in skip:
+                continue
+            emit(**{"try": product.GlobalId})
+            _fault_point(product.GlobalId)
+            writer.run(DEFAULT_KERNEL, [product], 1, report=False)
+            progress("geometry", (n + 1) / max(1, len(wanted)))
+    else:
+        writer.run(kernel, None, threads)
+        missing = [p for p in wanted if p.GlobalId not in writer.written]
+        if missing and kernel != DEFAULT_KERNEL:
+            writer.run(DEFAULT_KERNEL, missing, 1, report=False)
+    writer.finish()
+    failed = []
+    for product in wanted:
+        if product.GlobalId in writer.written:
+            continue
+        reason = (
+            "the element crashed or hung the geometry kernel and was left out"
+            if product.GlobalId in skip
+            else "no kernel produced geometry for the element"
+        )
+        failed.append({"id": product.GlobalId, "class": product.is_a(), "reason": reason})
+    return writer, failed
+
+
+# --- the whole conversion ------------------------------------------------------------------------------
+
+
+def open_model(src: Path) -> ifcopenshell.file:
+    return ifcopenshell.open(str(src))
+
+
+def convert(
+    src: Path, out: Path, *, kernel: str, isolate: bool, skip: set[str], threads: int, name: str
+) -> dict[str, Any]:
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    progress("open", 0)
+    try:
+        model = open_model(src)
+    except Exception as exc:  # the file is not readable IFC: report it, no retry will help
+        emit(error=f"the file cannot be read as IFC: {exc}")
+        raise SystemExit(EXIT_UNREADABLE) from exc
+    timings["open"] = time.perf_counter() - started
+    progress("open")
+
+    mark = time.perf_counter()
+    scrub = _Scrubber(model, name)
+    listed = {e.id() for e in tree_elements(model)}
+    tree = {"schema": model.schema, "root": build_tree(model, listed, scrub)}
+    properties = {
+        p.GlobalId: properties_of(p, scrub)
+        for p in model.by_type("IfcProduct")
+        if p.id() in listed or p.is_a("IfcSpace")
+    }
+    storeys = {
+        s.GlobalId: {"name": scrub.text(s.Name or ""), "elevation": s.Elevation}
+        for s in model.by_type("IfcBuildingStorey")
+    }
+    quantities = {**roll_up(properties, storeys), "units": units_of(model)}
+    timings["metadata"] = time.perf_counter() - mark
+    progress("metadata")
+
+    mark = time.perf_counter()
+    writer, failed = convert_geometry(model, out / "raw.glb", kernel, isolate, skip, threads)
+    timings["geometry"] = time.perf_counter() - mark
+
+    mark = time.perf_counter()
+    write_json(out / "tree.json.gz", tree)
+    write_json(out / "properties.json.gz", properties)
+    write_json(out / "quantities.json.gz", quantities)
+    write_json(out / "bboxes.json.gz", writer.bboxes)
+    timings["write"] = time.perf_counter() - mark
+    result = {
+        "schema": model.schema,
+        "products_by_class": dict(sorted(Counter(writer.written.values()).items())),
+        "failed": failed,
+        "kernel": "isolation" if isolate else kernel,
+        "timings": {k: round(v, 3) for k, v in timings.items()},
+        "peak_rss_mb": peak_rss_mb(),
+        "ifcopenshell": version(),
+    }
+    write_json(out / "child.json", result)
+    progress("write")
+    return result
+
+
+def main(argv: Iterable[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Convert one IFC file (the conversion's child process).")
+    parser.add_argument("src", type=Path)
+    parser.add_argument("out", type=Path)
+    parser.add_argument("--kernel", default=FAST_KERNEL)
+    parser.add_argument("--isolate", action="store_true")
+    parser.add_argument("--skip", action="append", default=[])
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--memory-mb", type=int, default=0, help="address-space limit of this process")
+    parser.add_argument("--name", default="", help="the original file name, to scrub from the outputs")
+    args = parser.parse_args(list(argv) if argv is not None else None)
+    if args.memory_mb:
+        limit = args.memory_mb * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    convert(
+        args.src,
+        args.out,
+        kernel=args.kernel,
+        isolate=args.isolate,
+        skip=set(args.skip),
+        threads=args.threads,
+        name=args.name,
+    )
+
+
+if __name__ == "__main__":
+    main()
