@@ -69,7 +69,7 @@ ALL_FILES = (GLB, TREE, PROPERTIES, QUANTITIES, BBOXES, SUMMARY)
 
 
 def bim_root() -> Path:
-    return Path(settings.MEDIA_ROOT) / "bim"
+    return Path(settings.EVAL_BIM_DIR)
 
 
 def output_dir(cache_key: str) -> Path:

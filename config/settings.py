@@ -236,3 +236,14 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }
+
+# BIM models (bim_review): the upload limit, the conversion child's limits, where conversions run.
+EVAL_BIM_MAX_BYTES = env_int("EVAL_BIM_MAX_BYTES", EVAL_MAX_DOCUMENT_BYTES)
+EVAL_BIM_TIMEOUT = env_int("EVAL_BIM_TIMEOUT", 600)  # seconds, per child process
+EVAL_BIM_MEMORY_MB = env_int("EVAL_BIM_MEMORY_MB", 4096)  # address-space limit of the child
+EVAL_BIM_THREADS = env_int("EVAL_BIM_THREADS", 1)  # geometry threads of the child
+# "thread": the web process converts in a background thread at upload (the embedded default);
+# "worker": uploads only queue, `manage.py bim_worker` converts.
+EVAL_BIM_RUNNER = env_str("EVAL_BIM_RUNNER", "thread")
+# The conversions' outputs, one folder per cache key (bim_review/outputs.py).
+EVAL_BIM_DIR = Path(env_str("EVAL_BIM_DIR", str(MEDIA_ROOT / "bim"))).resolve()

@@ -244,6 +244,7 @@ VERSIONED_EVENTS: frozenset[str] = frozenset(
         "cosign.requested",
         "opening.imported",
         "re_evaluation.created",
+        "bim.model_attached",
         "host.notice",
         "chat.message",
         "sealed.access_refused",
@@ -251,7 +252,7 @@ VERSIONED_EVENTS: frozenset[str] = frozenset(
     }
 )
 # Room-only events: they change nothing in the database and carry no version.
-EPHEMERAL_EVENTS: frozenset[str] = frozenset({"presence", "hand.raised", "hand.lowered", "typing"})
+EPHEMERAL_EVENTS: frozenset[str] = frozenset({"presence", "hand.raised", "hand.lowered", "typing", "bim.progress"})
 
 
 def snapshot_frame(version: int, data: dict[str, Any]) -> dict[str, Any]:
