@@ -3,8 +3,7 @@
 A viewpoint is one JSON shape wherever it travels: the viewer's API body, the room's shared view,
 and the content of a ``.bcfv`` file in a ``.bcf`` archive (bim_review/bcf.py maps it to and from the
 BCF 3.0 XML). Coordinates are BCF's: the IFC model's world frame in metres, Z up; the viewer turns
-them into its own frame. ``exceptions`` are hidden while ``default_visibility`` is true, and are the
-only visible elements while it is false (an isolated view).
+them into its own frame.
 """
 
 from __future__ import annotations
@@ -12,14 +11,21 @@ from __future__ import annotations
 import math
 from datetime import datetime
 from typing import Annotated, Any, Literal, TypeVar, get_args
+from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from evaluation.exceptions import ProtocolError
 
-MAX_IDS = 20_000
-MAX_PLANES = 16
-MAX_COLOURS = 64
 MAX_LABELS = 20
 MAX_TITLE = 200
 MAX_TEXT = 4000
@@ -32,9 +38,12 @@ STATUSES: tuple[str, ...] = get_args(Status)
 PRIORITIES: tuple[str, ...] = get_args(Priority)
 TOPIC_TYPES: tuple[str, ...] = get_args(TopicType)
 
+MAX_IDS = 20_000
+MAX_PLANES = 16
+MAX_COLOURS = 64
+
 GlobalId = Annotated[str, StringConstraints(pattern=r"^[0-9A-Za-z_$]{22}$")]
 Label = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
-Word = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
 # Far beyond any building, small enough that no coordinate is an overflow in the browser.
 Coordinate = Annotated[float, Field(allow_inf_nan=False, ge=-1e9, le=1e9)]
 Vec3 = tuple[Coordinate, Coordinate, Coordinate]
@@ -98,10 +107,12 @@ class Viewpoint(_Strict):
     clipping_planes: Annotated[list[ClippingPlane], Field(max_length=MAX_PLANES)] = []
     selected: Annotated[list[GlobalId], Field(max_length=MAX_IDS)] = []
     default_visibility: bool = True
-    exceptions: Annotated[list[GlobalId], Field(max_length=MAX_IDS)] = []
+    # Hidden while default_visibility is true; the only elements shown while it is false (BCF's exceptions).
+    hidden: Annotated[list[GlobalId], Field(max_length=MAX_IDS)] = []
     coloured: Annotated[list[Colouring], Field(max_length=MAX_COLOURS)] = []
 
     def to_json(self) -> dict[str, Any]:
+        """As stored and served: a camera always has its aspect ratio, BCF-XML requires it."""
         return self.model_dump(mode="json")
 
 
@@ -148,7 +159,62 @@ class TopicChange(_Strict):
 
 class CommentIn(_Strict):
     text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_TEXT)]
-    viewpoint: Annotated[str, StringConstraints(max_length=36)] = ""
+    viewpoint: UUID | None = None
+
+
+# --- a .bcf file's topics, as bim_review/bcf.py reads them (limits wider than our own forms: other
+# tools write longer texts; still bounded) ---------------------------------------------------------
+
+Word = Annotated[str, StringConstraints(strip_whitespace=True, max_length=64)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, max_length=150)]
+MAX_IMPORTED_TEXT = 20_000
+MAX_IMPORTED_COMMENTS = 500
+MAX_IMPORTED_VIEWPOINTS = 50
+
+
+class ImportedViewpoint(_Strict):
+    guid: UUID
+    data: Viewpoint
+    snapshot: bytes | None = None
+    index: int | None = Field(default=None, ge=0, le=1_000_000)
+
+
+class ImportedComment(_Strict):
+    guid: UUID
+    author: Annotated[Name, StringConstraints(min_length=1)]
+    date: AwareDatetime
+    text: Annotated[str, StringConstraints(max_length=MAX_IMPORTED_TEXT)]
+    viewpoint: UUID | None = None
+    modified_author: Name = ""
+    modified_date: AwareDatetime | None = None
+
+
+class ImportedTopic(_Strict):
+    """One topic of a .bcf file, its comments and viewpoints."""
+
+    guid: UUID
+    topic_type: Annotated[Word, StringConstraints(min_length=1)]
+    status: Annotated[Word, StringConstraints(min_length=1)]
+    priority: Word = ""
+    title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_TITLE)]
+    description: Annotated[str, StringConstraints(max_length=MAX_IMPORTED_TEXT)] = ""
+    labels: Annotated[list[Label], Field(max_length=MAX_LABELS)] = []
+    assignee: Name = ""
+    due_date: AwareDatetime | None = None
+    creation_author: Annotated[Name, StringConstraints(min_length=1)]
+    creation_date: AwareDatetime
+    modified_author: Name = ""
+    modified_date: AwareDatetime | None = None
+    comments: Annotated[list[ImportedComment], Field(max_length=MAX_IMPORTED_COMMENTS)] = []
+    viewpoints: Annotated[list[ImportedViewpoint], Field(max_length=MAX_IMPORTED_VIEWPOINTS)] = []
+
+    @model_validator(mode="after")
+    def _comments_point_at_own_viewpoints(self) -> ImportedTopic:
+        mine = {v.guid for v in self.viewpoints}
+        for c in self.comments:
+            if c.viewpoint is not None and c.viewpoint not in mine:
+                raise ValueError(f"comment {c.guid} refers to viewpoint {c.viewpoint}, which the topic does not have")
+        return self
 
 
 T = TypeVar("T", bound=BaseModel)
