@@ -124,8 +124,9 @@ class _Scrubber:
             for item in model.by_type(entity):
                 info = item.get_info(recursive=False)
                 names.update(str(info[a]) for a in _NAME_ATTRIBUTES if isinstance(info.get(a), str))
+        # The file name always; its stem only when long enough not to be an ordinary word ("house").
         stem = Path(file_name).stem
-        names.update({file_name, Path(file_name).name, stem})
+        names.update({file_name, Path(file_name).name, stem if len(stem) >= 8 else ""})
         # Names of three characters or more (shorter ones would blank ordinary words), longest first.
         kept = sorted({n.strip() for n in names if len(n.strip()) >= 3}, key=len, reverse=True)
         self.pattern = re.compile("|".join(re.escape(n) for n in kept), re.IGNORECASE) if kept else None
@@ -386,6 +387,7 @@ def convert(
 ) -> dict[str, Any]:
     timings: dict[str, float] = {}
     started = time.perf_counter()
+    out.mkdir(parents=True, exist_ok=True)
     progress("open", 0)
     try:
         model = open_model(src)
@@ -461,5 +463,130 @@ def main(argv: Iterable[str] | None = None) -> None:
     )
 
 
+# --- compare two models (B3; bim_review/compare.py runs it as a child process) ---------------------
+
+# What ifcdiff compares for each element in both files; its geometry pass is left out, because it
+# runs the geometry kernel in this process (a bad element can hang it): placement and openings are
+# compared without the kernel (below), property and quantity values one by one.
+COMPARE_RELATIONSHIPS = ["attributes", "type", "container", "aggregate"]
+COMPARE_KINDS = {
+    "attributes_changed": "attributes",
+    "type_changed": "type",
+    "container_changed": "container",
+    "aggregate_changed": "aggregate",
+}
+FLOAT_TOLERANCE = 1e-6
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, float) or isinstance(b, float):
+        if isinstance(a, int | float) and isinstance(b, int | float) and not isinstance(a, bool | None):
+            return abs(a - b) <= FLOAT_TOLERANCE * max(1.0, abs(a), abs(b))
+        return False
+    if isinstance(a, list | tuple) and isinstance(b, list | tuple):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+    return bool(a == b)
+
+
+def _property_values(element: ifcopenshell.entity_instance) -> dict[tuple[str, str], Any]:
+    sets = ifcopenshell.util.element.get_psets(element)
+    return {(name, key): value for name, values in sets.items() for key, value in values.items() if key != "id"}
+
+
+def changed_properties(old: ifcopenshell.entity_instance, new: ifcopenshell.entity_instance) -> list[dict[str, Any]]:
+    """Property and quantity values that differ, were added or were removed, sorted by set and name."""
+    before, after = _property_values(old), _property_values(new)
+    changes = []
+    for key in sorted(before.keys() | after.keys()):
+        a, b = before.get(key), after.get(key)
+        if key not in before or key not in after or not _same(a, b):
+            changes.append({"set": key[0], "name": key[1], "old": _plain(a), "new": _plain(b)})
+    return changes
+
+
+def _plain(value: Any) -> Any:
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return str(value)
+
+
+def _element(item: ifcopenshell.entity_instance) -> dict[str, Any]:
+    return {"id": item.GlobalId, "class": item.is_a(), "name": item.Name or ""}
+
+
+def _compared(model: ifcopenshell.file) -> set[str]:
+    """The GlobalIds ifcdiff compares: elements and spatial elements, without openings and projections."""
+    spatial = "IfcSpatialStructureElement" if model.schema == "IFC2X3" else "IfcSpatialElement"
+    items = [*model.by_type("IfcElement"), *model.by_type(spatial)]
+    return {e.GlobalId for e in items if not e.is_a("IfcFeatureElement")}
+
+
+def compare_files(old_path: Path, new_path: Path, old_name: str = "", new_name: str = "") -> dict[str, Any]:
+    """Elements added, removed and changed (by GlobalId) from one IFC file to another.
+
+    1. ifcdiff lists the elements of both files (IfcElement and spatial elements, no openings) and
+       flags, for those in both, changed attributes, type, container or aggregate;
+    2. placement and openings are compared with ifcdiff's kernel-free check;
+    3. property and quantity set values are compared one by one (changed, added, removed);
+    4. every string is scrubbed of the names that would reveal either bidder (``_Scrubber``).
+    """
+    import contextlib
+    import io
+
+    import ifcdiff  # here, not at the top: only the compare's child needs it (and deepdiff)
+
+    old, new = ifcopenshell.open(str(old_path)), ifcopenshell.open(str(new_path))
+    differ = ifcdiff.IfcDiff(old, new, relationships=list(COMPARE_RELATIONSHIPS), is_shallow=False)
+    # ifcdiff prints its progress; the child's stdout is the JSON result.
+    with contextlib.redirect_stdout(io.StringIO()):
+        differ.diff()
+    changed = []
+    for guid in sorted(_compared(old) & _compared(new)):
+        a, b = old.by_guid(guid), new.by_guid(guid)
+        kinds = {COMPARE_KINDS[k] for k in differ.change_register.get(guid, {}) if k in COMPARE_KINDS}
+        placed = getattr(a, "ObjectPlacement", None) is not None and getattr(b, "ObjectPlacement", None) is not None
+        if placed and differ.diff_element_basic_geometry(a, b):
+            kinds.add("placement")
+        properties = changed_properties(a, b)
+        if properties:
+            kinds.add("properties")
+        if kinds:
+            changed.append({**_element(b), "kinds": sorted(kinds), "properties": properties})
+    result = {
+        "added": sorted((_element(new.by_guid(g)) for g in differ.added_elements), key=lambda e: e["id"]),
+        "removed": sorted((_element(old.by_guid(g)) for g in differ.deleted_elements), key=lambda e: e["id"]),
+        "changed": changed,
+    }
+    for scrub in (_Scrubber(old, old_name), _Scrubber(new, new_name)):
+        result = scrub.value(result)
+    return result
+
+
+def compare_main(argv: Iterable[str] | None = None) -> None:
+    """The compare's child process (``python -m bim_review.ifc compare OLD NEW OUT``): writes the result."""
+    parser = argparse.ArgumentParser(description="Compare two IFC files (the compare's child process).")
+    parser.add_argument("old", type=Path)
+    parser.add_argument("new", type=Path)
+    parser.add_argument("out", type=Path, help="where the JSON result is written")
+    parser.add_argument("--old-name", default="")
+    parser.add_argument("--new-name", default="")
+    parser.add_argument("--memory-mb", type=int, default=0, help="address-space limit of this process")
+    args = parser.parse_args(list(argv) if argv is not None else None)
+    if args.memory_mb:
+        limit = args.memory_mb * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    try:
+        result = compare_files(args.old, args.new, args.old_name, args.new_name)
+    except Exception as exc:  # the child reports any failure as data; the server decides
+        emit(error=f"{type(exc).__name__}: {exc}"[:500])
+        raise SystemExit(EXIT_UNREADABLE) from exc
+    args.out.write_text(json.dumps(result, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+
+
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:2] == ["compare"]:
+        compare_main(sys.argv[2:])
+    else:
+        main()
