@@ -42,6 +42,10 @@ DEFAULT_KERNEL = "opencascade"
 # Never drawn: spaces are volumes for the tree and the quantities, openings are cut from their hosts.
 EXCLUDED_CLASSES = ("IfcSpace", "IfcOpeningElement")
 EXIT_UNREADABLE = 3
+# The 3D shape of a product: "Body", or "Facetation", the faceted body of surface models (a terrain).
+BODY_IDENTIFIERS = ("Body", "Facetation")
+# Names that the owner records hold as placeholders: scrubbing them would blank ordinary values.
+PLACEHOLDER_NAMES = frozenset({"nicht definiert", "not defined", "undefined", "unknown", "nobody", "none", "default"})
 # Stages and the share of the percent each ends at.
 STAGE_END = {"open": 5, "metadata": 15, "geometry": 90, "write": 100}
 REDACTED = "[redacted]"
@@ -85,7 +89,7 @@ def has_body(product: ifcopenshell.entity_instance) -> bool:
     shape = getattr(product, "Representation", None)
     if shape is None:
         return False
-    return any(r.RepresentationIdentifier == "Body" for r in shape.Representations or ())
+    return any(r.RepresentationIdentifier in BODY_IDENTIFIERS for r in shape.Representations or ())
 
 
 def body_products(model: ifcopenshell.file) -> list[ifcopenshell.entity_instance]:
@@ -128,7 +132,11 @@ class _Scrubber:
         stem = Path(file_name).stem
         names.update({file_name, Path(file_name).name, stem if len(stem) >= 8 else ""})
         # Names of three characters or more (shorter ones would blank ordinary words), longest first.
-        kept = sorted({n.strip() for n in names if len(n.strip()) >= 3}, key=len, reverse=True)
+        kept = sorted(
+            {n.strip() for n in names if len(n.strip()) >= 3 and n.strip().lower() not in PLACEHOLDER_NAMES},
+            key=len,
+            reverse=True,
+        )
         self.pattern = re.compile("|".join(re.escape(n) for n in kept), re.IGNORECASE) if kept else None
 
     def text(self, value: str) -> str:
@@ -222,6 +230,12 @@ def properties_of(element: ifcopenshell.entity_instance, scrub: _Scrubber) -> di
     return dict(scrub.value(record))
 
 
+def is_standard_quantity_set(name: str) -> bool:
+    """The sets the roll-ups sum: buildingSMART's Qto_* base quantities, and "BaseQuantities", their name
+    in files written for IFC2X3 (ArchiCAD, Revit). Vendor sets stay per element, not summed."""
+    return name.startswith("Qto_") or name == "BaseQuantities"
+
+
 def _numeric(value: Any) -> float | None:
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
@@ -241,6 +255,8 @@ def roll_up(properties: dict[str, dict[str, Any]], storeys: dict[str, dict[str, 
         for target in targets:
             target["count"] += 1
             for qto, values in record["qtos"].items():
+                if not is_standard_quantity_set(qto):
+                    continue
                 for name, value in values.items():
                     number = _numeric(value)
                     if number is not None:
@@ -303,6 +319,7 @@ class GeometryWriter:
         self.serializer.writeHeader()
         self.written: dict[str, str] = {}
         self.bboxes: dict[str, list[float]] = {}
+        self.retried = 0  # elements the fast kernel missed, given to the default kernel
 
     def run(
         self, kernel: str, include: list[ifcopenshell.entity_instance] | None, threads: int, report: bool = True
@@ -314,7 +331,12 @@ class GeometryWriter:
         last = -1
         while True:
             shape = iterator.get()
-            if shape.guid not in self.written and not is_excluded(self.model.by_id(shape.id)):
+            # An empty mesh (a kernel whose boolean cut failed) counts as not converted: retried or reported.
+            if (
+                shape.guid not in self.written
+                and len(shape.geometry.faces)
+                and not is_excluded(self.model.by_id(shape.id))
+            ):
                 _fault_point(shape.guid)
                 self.serializer.write(shape)
                 self.written[shape.guid] = shape.type
@@ -361,6 +383,7 @@ def convert_geometry(
         missing = [p for p in wanted if p.GlobalId not in writer.written]
         if missing and kernel != DEFAULT_KERNEL:
             writer.run(DEFAULT_KERNEL, missing, 1, report=False)
+            writer.retried = len(missing)
     writer.finish()
     failed = []
     for product in wanted:
@@ -429,6 +452,7 @@ def convert(
         "products_by_class": dict(sorted(Counter(writer.written.values()).items())),
         "failed": failed,
         "kernel": "isolation" if isolate else kernel,
+        "retried_with_default_kernel": writer.retried,
         "timings": {k: round(v, 3) for k, v in timings.items()},
         "peak_rss_mb": peak_rss_mb(),
         "ifcopenshell": version(),
