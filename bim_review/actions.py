@@ -14,16 +14,19 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Callable, Iterable
+from contextvars import ContextVar
+from functools import wraps
+from typing import Any, TypeVar, cast
 
 from django.contrib.auth.models import User
 from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from bim_review.models import BimModel, Comment, Topic, Viewpoint
+from bim_review.models import BimModel, Comment, Topic, Viewpoint, snapshot_path
 from bim_review.protocol import CommentIn, ImportedTopic, TopicChange, TopicIn
 from bim_review.protocol import Viewpoint as ViewpointData
 from evaluation.audit import record_event
@@ -187,9 +190,40 @@ def _add_viewpoint(
     )
     if snapshot is not None:
         viewpoint.snapshot_sha256 = hashlib.sha256(snapshot).hexdigest()
-        viewpoint.snapshot.save("snapshot.png", ContentFile(snapshot), save=False)
+        name = snapshot_path(viewpoint, "")
+        if viewpoint.snapshot.storage.exists(name):
+            # Stored by hash: the same picture is one file, whoever saved it first.
+            viewpoint.snapshot.name = name
+        else:
+            viewpoint.snapshot.save("snapshot.png", ContentFile(snapshot), save=False)
+            written = _written.get()
+            if written is not None:
+                written.append(viewpoint.snapshot.name)
     viewpoint.save()
     return viewpoint
+
+
+# Snapshot files written by the action running now, removed again if it fails (see _no_files_left).
+_written: ContextVar[list[str] | None] = ContextVar("bim_snapshots_written", default=None)
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _no_files_left(action: F) -> F:
+    """Around an action's transaction: a failed action leaves no snapshot file behind, as no row."""
+
+    @wraps(action)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        token = _written.set([])
+        try:
+            return action(*args, **kwargs)
+        except BaseException:
+            for name in _written.get() or []:
+                default_storage.delete(name)
+            raise
+        finally:
+            _written.reset(token)
+
+    return cast(F, wrapper)
 
 
 def _viewpoint_data(viewpoint: Viewpoint) -> dict[str, Any]:
@@ -204,6 +238,7 @@ def _viewpoint_data(viewpoint: Viewpoint) -> dict[str, Any]:
 # --- the actions --------------------------------------------------------------------------------
 
 
+@_no_files_left
 @transaction.atomic
 def create_topic(session: EvaluationSession | int, actor: Actor, data: TopicIn) -> Topic:
     session = _lock(session)
@@ -289,6 +324,7 @@ def comment_topic(session: EvaluationSession | int, actor: Actor, guid: str, dat
     return comment
 
 
+@_no_files_left
 @transaction.atomic
 def save_viewpoint(
     session: EvaluationSession | int, actor: Actor, guid: str, data: ViewpointData, *, snapshot: bytes | None = None
@@ -304,6 +340,7 @@ def save_viewpoint(
 # --- import -------------------------------------------------------------------------------------
 
 
+@_no_files_left
 @transaction.atomic
 def import_topics(
     session: EvaluationSession | int, actor: Actor, model_id: int, topics: Iterable[ImportedTopic], *, sha256: str

@@ -497,4 +497,4 @@ def read_archive(data: bytes) -> list[ImportedTopic]:
             raise ProtocolError(f"{where}: {describe(exc)}") from None
     if len({t.guid for t in topics}) != len(topics):
         raise ProtocolError("the file has two topics with the same Guid")
-    return topics
+    return sorted(topics, key=lambda t: (t.creation_date, str(t.guid)))
