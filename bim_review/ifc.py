@@ -47,7 +47,7 @@ BODY_IDENTIFIERS = ("Body", "Facetation")
 # Names that the owner records hold as placeholders: scrubbing them would blank ordinary values.
 PLACEHOLDER_NAMES = frozenset({"nicht definiert", "not defined", "undefined", "unknown", "nobody", "none", "default"})
 # Stages and the share of the percent each ends at.
-STAGE_END = {"open": 5, "metadata": 15, "geometry": 90, "write": 100}
+STAGE_END = {"open": 5, "metadata": 15, "geometry": 85, "write": 90}  # the supervisor: compress 92, done 100
 REDACTED = "[redacted]"
 
 # Settings of the geometry and of the GLB writer: part of the cache key (bim_review/convert.py).
