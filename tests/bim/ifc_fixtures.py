@@ -49,8 +49,19 @@ def _owner(model: ifcopenshell.file) -> None:
     application = model.createIfcApplication(
         ApplicationDeveloper=org, Version="1.0", ApplicationFullName=APPLICATION, ApplicationIdentifier="xcad"
     )
-    ifcopenshell.api.owner.settings.get_user = lambda f: user
-    ifcopenshell.api.owner.settings.get_application = lambda f: application
+
+    def get_user(ifc: ifcopenshell.file) -> ifcopenshell.entity_instance | None:
+        return user
+
+    def get_application(ifc: ifcopenshell.file) -> ifcopenshell.entity_instance | None:
+        return application
+
+    ifcopenshell.api.owner.settings.get_user = get_user
+    ifcopenshell.api.owner.settings.get_application = get_application
+
+
+def _nobody(ifc: ifcopenshell.file) -> ifcopenshell.entity_instance | None:
+    return None
 
 
 def make_house(path: Path, *, tag: str = "") -> House:
@@ -60,8 +71,8 @@ def make_house(path: Path, *, tag: str = "") -> House:
     try:
         house = _build(model, path, tag)
     finally:
-        ifcopenshell.api.owner.settings.get_user = lambda f: None
-        ifcopenshell.api.owner.settings.get_application = lambda f: None
+        ifcopenshell.api.owner.settings.get_user = _nobody
+        ifcopenshell.api.owner.settings.get_application = _nobody
     model.header.file_name.author = (AUTHOR,)
     model.header.file_name.organization = (ORGANISATION,)
     model.header.file_name.originating_system = APPLICATION

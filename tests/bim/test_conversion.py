@@ -42,6 +42,10 @@ def body_products(model: ifcopenshell.file) -> dict[str, str]:
     }
 
 
+def sets(element: Any, **which: bool) -> dict[str, dict[str, Any]]:
+    return dict(ifcopenshell.util.element.get_psets(element, **which))
+
+
 def tree_ids(node: dict[str, Any]) -> list[str]:
     return [*node["elements"], *(i for child in node["children"] for i in tree_ids(child))]
 
@@ -112,8 +116,8 @@ def test_fzk_haus_properties_and_qto_quantities_match_the_file(convert_cached):
     chosen = [model.by_type(cls)[0] for cls in ("IfcWallStandardCase", "IfcSlab", "IfcWindow", "IfcSpace")]
     for element in chosen:
         record = properties[element.GlobalId]
-        psets = ifcopenshell.util.element.get_psets(element, psets_only=True)
-        qtos = ifcopenshell.util.element.get_psets(element, qtos_only=True)
+        psets = sets(element, psets_only=True)
+        qtos = sets(element, qtos_only=True)
         assert record["class"] == element.is_a()
         assert record["name"] == element.Name
         for name, values in psets.items():
@@ -124,9 +128,7 @@ def test_fzk_haus_properties_and_qto_quantities_match_the_file(convert_cached):
     assert any(name == "BaseQuantities" for e in chosen for name in properties[e.GlobalId]["qtos"])
     rolled = read(convert_cached(path), outputs.QUANTITIES)["by_class"]["IfcWallStandardCase"]["quantities"]
     walls = model.by_type("IfcWallStandardCase")
-    expected = sum(
-        ifcopenshell.util.element.get_psets(w, qtos_only=True).get("BaseQuantities", {}).get("Length", 0) for w in walls
-    )
+    expected = sum(sets(w, qtos_only=True).get("BaseQuantities", {}).get("Length", 0) for w in walls)
     assert rolled["BaseQuantities.Length"] == pytest.approx(expected)
 
 
