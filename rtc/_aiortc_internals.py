@@ -137,8 +137,8 @@ def _fast_protocols(connection: aioice.ice.Connection) -> None:
             else:
                 stun_path(data, addr)
 
-        protocol.datagram_received = datagram_received
-        protocol._rtc_fast = True
+        protocol.datagram_received = datagram_received  # type: ignore[method-assign,assignment]
+        protocol._rtc_fast = True  # type: ignore[attr-defined]
 
 
 class RawSender:

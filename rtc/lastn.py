@@ -46,8 +46,9 @@ def choose_tiles(
     video: list[str] = []
     if pinned is not None and pinned != viewer and pinned in video_publishers:
         video.append(pinned)
+    limit = min(video_slots, last_n + len(video))
     for participant in order.ranked(video_publishers):
-        if len(video) >= min(video_slots, last_n + (1 if video else 0)):
+        if len(video) >= limit:
             break
         if participant != viewer and participant not in video:
             video.append(participant)

@@ -478,9 +478,10 @@ class MediaServer:
         for transceiver in peer.pc.getTransceivers():
             mid = transceiver.mid
             media = by_mid.get(mid) if mid is not None else None
-            if media is None or not media.rtp.codecs:
+            if mid is None or media is None or not media.rtp.codecs:
                 continue
             payload_type = media.rtp.codecs[0].payloadType
+            assert payload_type is not None
             kind = transceiver.kind
             if shape.publish.get(kind) == mid:
                 ssrcs = shape.ssrcs.get(mid, [])

@@ -22,6 +22,7 @@ import json
 import logging
 import re
 import struct
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -88,7 +89,7 @@ class SessionRecording:
                     key = (match.group(1), match.group(2))
                     self.counters[key] = max(self.counters.get(key, 0), int(match.group(3)) + 1)
         if self.started is None:
-            self.started = __import__("time").time()
+            self.started = time.time()
             self.event("start", at=self.started)
         self.closed = False
 
@@ -96,9 +97,9 @@ class SessionRecording:
         assert self.started is not None
         return round(at - self.started, 3)
 
-    def event(self, kind: str, at: float | None = None, **detail: Any) -> None:
-        when = at if at is not None else __import__("time").time()
-        self.writer.submit(self._append, {"type": kind, "at": when, **detail})
+    def event(self, what: str, /, at: float | None = None, **detail: Any) -> None:
+        when = at if at is not None else time.time()
+        self.writer.submit(self._append, {"type": what, "at": when, **detail})
 
     def recorder(self, participant: str, kind: str) -> TrackRecorder:
         return TrackRecorder(self, participant, kind)
@@ -248,8 +249,9 @@ class TrackRecorder:
                 path.unlink(missing_ok=True)
                 return False
             width, height = struct.unpack_from("<HH", data, 6)
-            stream = container.add_stream("libvpx")
-            stream.width, stream.height = width & 0x3FFF, height & 0x3FFF
+            video = container.add_stream("libvpx")
+            video.width, video.height = width & 0x3FFF, height & 0x3FFF
+            stream: Any = video
         else:
             stream = container.add_stream("libopus", rate=48000)
         stream.time_base = Fraction(1, 1000)

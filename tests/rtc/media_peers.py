@@ -69,10 +69,10 @@ class Client:
     video: PatternTrack | None = None
 
     def mids(self, kind: str) -> list[str]:
-        return [t.mid for t in self.pc.getTransceivers() if t.kind == kind and t.direction == "recvonly"]
+        return [t.mid for t in self.pc.getTransceivers() if t.kind == kind and t.direction == "recvonly" and t.mid]
 
     async def frames(self, mid: str, count: int, timeout: float = 10.0) -> list:
-        got = []
+        got: list = []
 
         async def read() -> None:
             while len(got) < count:
@@ -111,7 +111,7 @@ async def connect(
     @pc.on("track")
     def on_track(track: MediaStreamTrack) -> None:
         for transceiver in pc.getTransceivers():
-            if transceiver.receiver.track is track:
+            if transceiver.receiver.track is track and transceiver.mid:
                 client.tracks[transceiver.mid] = track
 
     await pc.setLocalDescription(await pc.createOffer())
