@@ -71,6 +71,13 @@ MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(DATA_DIR / "media"))).resolve()
 MEDIA_URL = "/media/"
 STATIC_ROOT = Path(env_str("STATIC_ROOT", str(DATA_DIR / "static"))).resolve()
 STATIC_URL = "/static/"
+# Browser libraries come from npm (package.json; `make run` runs `npm install`), served as they are:
+# the viewer's import map points at three's ES modules here. Only the folders pages import from.
+NODE_MODULES = BASE_DIR / "node_modules"
+STATICFILES_DIRS = [
+    ("vendor/three/build", NODE_MODULES / "three" / "build"),
+    ("vendor/three/addons", NODE_MODULES / "three" / "examples" / "jsm"),
+]
 # Uploaded bid documents and models larger than this are refused (bytes; 200 MiB by default).
 EVAL_MAX_DOCUMENT_BYTES = env_int("EVAL_MAX_DOCUMENT_BYTES", 200 * 1024 * 1024)
 # ../shared beside the project's root holds the sample IFC models used by seed_demo and tests.

@@ -9,4 +9,5 @@ urlpatterns = [
     path("", include("evaluation.urls")),
     path("", include("rooms.urls")),
     path("", include("bim_review.urls")),
+    path("", include("bim_review.viewer_urls")),
 ]

@@ -15,6 +15,8 @@ from typing import Annotated, Any, Literal
 from django.core.serializers.json import DjangoJSONEncoder
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, ValidationError
 
+from bim_review.protocol import Viewpoint
+
 # --- limits -------------------------------------------------------------------------------------
 
 MAX_ID = 64
@@ -153,6 +155,29 @@ class Vote(_Client):
     candidate: PositiveId | None
 
 
+class View(_Client):
+    """The presenter's view of one BIM model, as viewpoint JSON (bim_review/protocol.py ``Viewpoint``), for
+    everyone following. ``sent_at`` is the sender's clock (ms), passed on untouched to measure delay."""
+
+    type: Literal["view"]
+    model: PositiveId
+    viewpoint: Viewpoint
+    sent_at: Annotated[float, Field(ge=0, allow_inf_nan=False)] | None = None
+
+
+class ViewSync(_Client):
+    """A follower who just arrived asks whoever presents to send their view again."""
+
+    type: Literal["view_sync"]
+
+
+class Floor(_Client):
+    """The host gives a seated member the floor in the shared BIM view, or takes it back (``null``)."""
+
+    type: Literal["floor"]
+    member: PositiveId | None
+
+
 ClientMessage = Annotated[
     Hello
     | Resync
@@ -167,7 +192,10 @@ ClientMessage = Annotated[
     | Remove
     | Readmit
     | Declare
-    | Vote,
+    | Vote
+    | View
+    | ViewSync
+    | Floor,
     Field(discriminator="type"),
 ]
 CLIENT_TYPES: tuple[str, ...] = (
@@ -185,6 +213,9 @@ CLIENT_TYPES: tuple[str, ...] = (
     "readmit",
     "declare",
     "vote",
+    "view",
+    "view_sync",
+    "floor",
 )
 _client_adapter: TypeAdapter[ClientMessage] = TypeAdapter(ClientMessage)
 
@@ -249,10 +280,13 @@ VERSIONED_EVENTS: frozenset[str] = frozenset(
         "chat.message",
         "sealed.access_refused",
         "session.edited",
+        "bim.floor",
     }
 )
 # Room-only events: they change nothing in the database and carry no version.
-EPHEMERAL_EVENTS: frozenset[str] = frozenset({"presence", "hand.raised", "hand.lowered", "typing", "bim.progress"})
+EPHEMERAL_EVENTS: frozenset[str] = frozenset(
+    {"presence", "hand.raised", "hand.lowered", "typing", "bim.progress", "bim.view", "bim.view_sync"}
+)
 
 
 def snapshot_frame(version: int, data: dict[str, Any]) -> dict[str, Any]:
