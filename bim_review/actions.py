@@ -197,7 +197,7 @@ def _add_viewpoint(
         else:
             viewpoint.snapshot.save("snapshot.png", ContentFile(snapshot), save=False)
             written = _written.get()
-            if written is not None:
+            if written is not None and viewpoint.snapshot.name:
                 written.append(viewpoint.snapshot.name)
     viewpoint.save()
     return viewpoint

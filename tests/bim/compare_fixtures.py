@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import ifcopenshell
 import ifcopenshell.api.pset
@@ -31,7 +32,7 @@ def make_revision(house: House, path: Path) -> Revision:
     removed = house.columns[0]
     ifcopenshell.api.root.remove_product(model, product=model.by_guid(removed))
     changed = model.by_guid(house.walls[1])
-    pset = model.by_id(ifcopenshell.util.element.get_pset(changed, "Pset_WallCommon")["id"])
+    pset: Any = model.by_id(ifcopenshell.util.element.get_pset(changed, "Pset_WallCommon")["id"])
     ifcopenshell.api.pset.edit_pset(model, pset=pset, properties={"FireRating": "REI120"})
     beam = ifcopenshell.api.root.create_entity(model, ifc_class="IfcBeam", name=f"Beam by {ORGANISATION}")
     ifcopenshell.api.spatial.assign_container(model, products=[beam], relating_structure=model.by_guid(house.storey))

@@ -16,7 +16,7 @@ import pytest
 from bim_review import actions, bcf
 from bim_review.models import Comment, Topic, Viewpoint
 from evaluation.models import AuditEvent
-from tests.bim.issue_support import an_issue, in_review, png
+from tests.bim.issue_support import a_viewpoint, an_issue, in_review, png
 from tests.personas import login_verified
 
 
@@ -30,7 +30,7 @@ def model(cast, settings, tmp_path):
 def good_file(cast, model) -> bytes:
     """Our own export of one issue with a snapshot; then the issue is gone, as on another server."""
     topic = actions.create_topic(cast.session, cast.wu, an_issue(model))
-    actions.save_viewpoint(cast.session, cast.wu, str(topic.guid), an_issue(model).viewpoint, snapshot=png())
+    actions.save_viewpoint(cast.session, cast.wu, str(topic.guid), a_viewpoint(), snapshot=png())
     data = bcf.export_archive(uuid.uuid4(), "x", bcf.topics_for_export(cast.session.pk))
     Viewpoint.objects.all().delete()
     Topic.objects.all().delete()
@@ -175,7 +175,7 @@ def test_a_supervisor_cannot_import(client, cast, model, good_file):
 def test_a_file_whose_second_issue_is_bad_leaves_not_even_the_first_issues_snapshot(client, cast, model):
     for n, title in enumerate(("第一个问题", "第二个问题")):
         topic = actions.create_topic(cast.session, cast.wu, an_issue(model, title=title, viewpoint=None))
-        actions.save_viewpoint(cast.session, cast.wu, str(topic.guid), an_issue(model).viewpoint, snapshot=png(8 + n))
+        actions.save_viewpoint(cast.session, cast.wu, str(topic.guid), a_viewpoint(), snapshot=png(8 + n))
     second = Topic.objects.get(title="第二个问题")
     data = bcf.export_archive(uuid.uuid4(), "x", bcf.topics_for_export(cast.session.pk))
     Viewpoint.objects.all().delete()
