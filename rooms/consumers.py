@@ -25,6 +25,7 @@ from django.utils import translation
 from django.utils.translation import get_supported_language_variant, gettext
 from django.utils.translation.trans_real import parse_accept_lang_header
 
+from bim_review import actions as bim_actions
 from bim_review import sharing
 from evaluation import actions
 from evaluation.exceptions import Refused
@@ -448,6 +449,12 @@ class RoomConsumer(AsyncWebsocketConsumer):
     async def bim_view_sync(self, frame: Frame) -> None:
         if self.viewer.roles & sharing.VIEWER_ROLES:
             await self.send_text(frame.text)
+
+    async def bim_issue(self, frame: Frame) -> None:
+        # Issues are for those who read them (bim_review.actions.READERS); the others only learn the version.
+        await self.send_text(frame.text if self.viewer.roles & bim_actions.READERS else frame.hidden_text)
+
+    bim_topic_created = bim_topic_changed = bim_comment_added = bim_viewpoint_saved = bim_bcf_imported = bim_issue
 
     async def bim_floor(self, frame: Frame) -> None:
         self.floor = frame.data if frame.data.get("member") is not None else None

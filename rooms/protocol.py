@@ -281,6 +281,12 @@ VERSIONED_EVENTS: frozenset[str] = frozenset(
         "sealed.access_refused",
         "session.edited",
         "bim.floor",
+        # BIM issues (bim_review/actions.py).
+        "bim.topic_created",
+        "bim.topic_changed",
+        "bim.comment_added",
+        "bim.viewpoint_saved",
+        "bim.bcf_imported",
     }
 )
 # Room-only events: they change nothing in the database and carry no version.
