@@ -38,9 +38,11 @@ export class Sharing {
    * @param {object} options.ui the page's texts
    * @param {() => {model: number, viewpoint: object} | null} options.current the view to send
    * @param {(model: number, viewpoint: object) => Promise<void>} options.show apply a presenter's view
+   * @param {(data: object) => void} options.onProgress a model's conversion moved on (bim.progress)
    */
-  constructor({ config, ui, current, show }) {
+  constructor({ config, ui, current, show, onProgress }) {
     this.config = config;
+    this.onProgress = onProgress;
     this.ui = ui;
     this.current = current;
     this.show = show;
@@ -134,6 +136,10 @@ export class Sharing {
 
   receive(frame) {
     const data = frame.data ?? {};
+    if (frame.type === "bim.progress") {
+      this.onProgress(data);
+      return;
+    }
     if (frame.type === "bim.view_sync") {
       if (this.presenting) this.sendNow();
       return;

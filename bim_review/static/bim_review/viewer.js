@@ -17,6 +17,7 @@
 //   addPanel(title, element)        a card in the right-hand side bar, returned
 //   on(event, fn)                   "select" (ids), "loaded" (model id), "camera", "planes",
 //                                   "visibility", "colours"
+//   classOf(guid)                   the element's IFC class (from properties.json), or null
 //   pick(x, y)                      { guid, point } under a page point, or null
 //   screenPointOf(guid)             { x, y } page point of an element's centre (tests, tours)
 // Changes made through the API reach followers when this page presents.
@@ -278,6 +279,15 @@ const sharing = new Sharing({
     else await loading;
     setViewpoint(viewpoint);
   },
+  onProgress(data) {
+    const model = models.get(data.model);
+    if (!model) return;
+    const wasReady = model.status === "ready";
+    Object.assign(model, { status: data.status, stage: data.stage, percent: data.percent, failure_reason: data.reason ?? "" });
+    if (data.model !== currentId) return;
+    if (data.status === "ready" && !wasReady) loadModel(currentId).catch(() => {});
+    else if (data.status !== "ready") loadModel(currentId);
+  },
 });
 for (const event of ["camera", "planes", "visibility", "colours", "select"]) view.on(event, () => sharing.changed());
 view.on("xray", () => sharing.changed());
@@ -322,6 +332,7 @@ const api = {
       listeners.get(event).add(fn);
     }
   },
+  classOf: (guid) => panels.properties[guid]?.class ?? null,
   pick: (x, y) => view.pick(x, y),
   screenPointOf: (guid) => view.screenPointOf(guid),
   // For the benchmark and the browser tests.
