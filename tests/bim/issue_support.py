@@ -9,6 +9,7 @@ import struct
 import zlib
 from pathlib import Path
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 
 from bim_review.models import BimModel
@@ -16,10 +17,13 @@ from bim_review.protocol import TopicIn, Viewpoint
 from evaluation.models import Bid, BidDocument, DocumentKind, Phase
 from tests.personas import Cast, advance_to
 
-SHARED_IFC = Path(__file__).resolve().parents[2].parent / "shared" / "ifc"
-HOUSE = SHARED_IFC / "IfcOpenHouse_IFC4.ifc"
 WALL = "3g46_woBL6sugXeY5_WP6n"
 SLAB = "2KoBar2pfAWBou8q$ldGHy"
+
+
+def open_house() -> Path:
+    """IfcOpenHouse, a real sample (../shared/ifc)."""
+    return Path(settings.EVAL_SHARED_DIR) / "ifc" / "IfcOpenHouse_IFC4.ifc"
 
 
 def add_model(bid: Bid, path: Path, name: str | None = None) -> BimModel:
@@ -41,7 +45,7 @@ def bid_of(cast: Cast, bidder_name: str) -> Bid:
 def in_review(cast: Cast) -> BimModel:
     """The session in preliminary review; bid A's model on file."""
     advance_to(cast, Phase.PRELIMINARY_REVIEW)
-    return add_model(bid_of(cast, cast.bidder_a.name), HOUSE)
+    return add_model(bid_of(cast, cast.bidder_a.name), open_house())
 
 
 def png(width: int = 4, height: int = 3) -> bytes:
