@@ -17,13 +17,10 @@ from bim_review.protocol import TopicIn, Viewpoint
 from evaluation.models import Bid, BidDocument, DocumentKind, Phase
 from tests.personas import Cast, advance_to
 
+# A real sample (../shared/ifc, or EVAL_SHARED_DIR), and two of its elements.
+HOUSE = Path(settings.EVAL_SHARED_DIR) / "ifc" / "IfcOpenHouse_IFC4.ifc"
 WALL = "3g46_woBL6sugXeY5_WP6n"
 SLAB = "2KoBar2pfAWBou8q$ldGHy"
-
-
-def open_house() -> Path:
-    """IfcOpenHouse, a real sample (../shared/ifc)."""
-    return Path(settings.EVAL_SHARED_DIR) / "ifc" / "IfcOpenHouse_IFC4.ifc"
 
 
 def add_model(bid: Bid, path: Path, name: str | None = None) -> BimModel:
@@ -45,7 +42,7 @@ def bid_of(cast: Cast, bidder_name: str) -> Bid:
 def in_review(cast: Cast) -> BimModel:
     """The session in preliminary review; bid A's model on file."""
     advance_to(cast, Phase.PRELIMINARY_REVIEW)
-    return add_model(bid_of(cast, cast.bidder_a.name), open_house())
+    return add_model(bid_of(cast, cast.bidder_a.name), HOUSE)
 
 
 def png(width: int = 4, height: int = 3) -> bytes:

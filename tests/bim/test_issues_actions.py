@@ -12,7 +12,7 @@ from evaluation.audit import verify_chain
 from evaluation.exceptions import Refused
 from evaluation.models import AuditEvent, Phase
 from evaluation.opening import import_opening_record
-from tests.bim.issue_support import WALL, a_viewpoint, add_model, an_issue, bid_of, in_review, open_house, png
+from tests.bim.issue_support import HOUSE, WALL, a_viewpoint, add_model, an_issue, bid_of, in_review, png
 from tests.personas import advance_to, opening_json
 
 
@@ -118,7 +118,7 @@ def test_no_issue_before_the_bids_are_open(cast, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
     advance_to(cast, Phase.LEADER_ELECTION)
     import_opening_record(cast.lot, opening_json(cast), cast.host)
-    early = add_model(bid_of(cast, cast.bidder_a.name), open_house())
+    early = add_model(bid_of(cast, cast.bidder_a.name), HOUSE)
     with pytest.raises(Refused) as refused:
         actions.create_topic(cast.session, cast.wu, an_issue(early))
     assert refused.value.code == "wrong_phase"
