@@ -297,7 +297,7 @@ _Y_UP = np.array([[1, 0, 0, 0], [0, 0, 1, 0], [0, -1, 0, 0], [0, 0, 0, 1]], dtyp
 
 
 def _bbox(shape: Any) -> list[float]:
-    verts = np.asarray(shape.geometry.verts, dtype=float).reshape(-1, 3)
+    verts = np.frombuffer(shape.geometry.verts_buffer, dtype="d").reshape(-1, 3)
     if not len(verts):
         return []
     matrix = _Y_UP @ np.asarray(ifcopenshell.util.shape.get_shape_matrix(shape), dtype=float)
@@ -332,11 +332,9 @@ class GeometryWriter:
         while True:
             shape = iterator.get()
             # An empty mesh (a kernel whose boolean cut failed) counts as not converted: retried or reported.
-            if (
-                shape.guid not in self.written
-                and len(shape.geometry.faces)
-                and not is_excluded(self.model.by_id(shape.id))
-            ):
+            # (Spaces and openings never come: the whole-model pass excludes them, the others include
+            # only body products.)
+            if shape.guid not in self.written and len(shape.geometry.faces_buffer):
                 _fault_point(shape.guid)
                 self.serializer.write(shape)
                 self.written[shape.guid] = shape.type
