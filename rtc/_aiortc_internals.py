@@ -185,6 +185,12 @@ def pli(sender_ssrc: int, media_ssrc: int) -> bytes:
     return bytes(RtcpPsfbPacket(fmt=RTCP_PSFB_PLI, ssrc=sender_ssrc, media_ssrc=media_ssrc))
 
 
+def nack(sender_ssrc: int, media_ssrc: int, lost: list[int]) -> bytes:
+    packet = RtcpRtpfbPacket(fmt=RTCP_RTPFB_NACK, ssrc=sender_ssrc, media_ssrc=media_ssrc)
+    packet.lost = lost
+    return bytes(packet)
+
+
 def receiver_report(sender_ssrc: int, reports: list[tuple[int, int, int]], remb_bps: int) -> bytes:
     """An RR (ssrc, highest sequence, packets lost per stream) plus a REMB for the video streams."""
     rr = RtcpRrPacket(

@@ -123,7 +123,8 @@ def _ice_servers(servers: list[dict[str, Any]]) -> list[RTCIceServer]:
 class _OfferShape:
     ufrag: str
     publish: dict[str, str]  # kind -> mid of the section that carries a track
-    ssrcs: dict[str, list[int]]  # mid -> its SSRCs (media first, then RTX)
+    ssrcs: dict[str, list[int]]  # mid -> its SSRCs
+    rtx: dict[str, int]  # mid -> the SSRC of its retransmissions
     sdp: str
 
 
@@ -141,6 +142,7 @@ def _parse_offer(offer_sdp: str) -> _OfferShape:
         raise BadOffer("the offer has no media section")
     publish: dict[str, str] = {}
     ssrcs: dict[str, list[int]] = {}
+    rtx: dict[str, int] = {}
     ufrag = ""
     for media in description.media:
         if media.kind not in ("audio", "video"):
@@ -151,11 +153,16 @@ def _parse_offer(offer_sdp: str) -> _OfferShape:
         if media.ice and media.ice.usernameFragment:
             ufrag = ufrag or media.ice.usernameFragment
         ssrcs[mid] = [s.ssrc for s in media.ssrc]
+        for group in media.ssrc_group:
+            if group.semantic == "FID" and len(group.items) == 2:
+                primary, repair = int(group.items[0]), int(group.items[1])
+                ssrcs[mid] = [primary] + [s for s in ssrcs[mid] if s != primary]
+                rtx[mid] = repair
         if media.direction in ("sendrecv", "sendonly") and media.ssrc:
             if media.kind in publish:
                 raise BadOffer(f"at most one {media.kind} track may be published")
             publish[media.kind] = mid
-    return _OfferShape(ufrag=ufrag, publish=publish, ssrcs=ssrcs, sdp=sdp)
+    return _OfferShape(ufrag=ufrag, publish=publish, ssrcs=ssrcs, rtx=rtx, sdp=sdp)
 
 
 class Peer:
@@ -171,6 +178,7 @@ class Peer:
         self.lock = asyncio.Lock()
         self.sources: dict[str, Source] = {}
         self.by_ssrc: dict[int, Source] = {}
+        self.by_rtx: dict[int, Source] = {}
         self.slots: dict[str, list[Slot]] = {"audio": [], "video": []}
         self.raw: internals.RawSender | None = None
         self.rtcp_ssrc = 0
@@ -178,9 +186,16 @@ class Peer:
         self.closed = False
 
     def on_rtp(self, plain: bytes) -> None:
-        source = self.by_ssrc.get(int.from_bytes(plain[8:12], "big"))
+        ssrc = int.from_bytes(plain[8:12], "big")
+        source = self.by_ssrc.get(ssrc)
         if source is not None:
             source.on_rtp(plain)
+        elif (source := self.by_rtx.get(ssrc)) is not None:
+            source.on_rtp(plain, rtx=True)
+
+    def nack(self, ssrc: int, lost: list[int]) -> None:
+        if self.raw is not None:
+            self.raw.rtcp(internals.nack(self.rtcp_ssrc, ssrc, lost))
 
     def request_keyframe(self, ssrc: int) -> None:
         if self.raw is not None:
@@ -504,6 +519,8 @@ class MediaServer:
                     )
                     peer.sources[kind] = source
                     peer.by_ssrc = {s.ssrc: s for s in peer.sources.values()}
+                    if kind == "video" and mid in shape.rtx:
+                        peer.by_rtx = {shape.rtx[mid]: source}
                 peer.rtcp_ssrc = internals.sender_ssrc(transceiver.sender)
             elif mid not in known and transceiver.direction == "sendonly":
                 slot = Slot(
