@@ -26,7 +26,7 @@ from typing import Any
 import av
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.contrib.media import MediaRelay
-from aiortc.mediastreams import MediaStreamTrack
+from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from aiortc.rtcconfiguration import RTCBundlePolicy
 
 from rtc import _aiortc_internals as internals
@@ -352,7 +352,10 @@ async def run_subscribers(target: str, count: int, decode: bool, video_slots: in
                 while not tracks:
                     await asyncio.sleep(0.01)
                 while True:
-                    frame = await tracks[0].recv()
+                    try:
+                        frame = await tracks[0].recv()
+                    except MediaStreamError:
+                        return
                     if frame.width == VIDEO_SIZE[0]:
                         decoded += 1
                         if keyframe_delay is None:

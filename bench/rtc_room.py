@@ -163,7 +163,10 @@ nat: {{ ice_enforce_list = "{VETH_NS}" ignore_mdns = true }}
 
 
 def janus_pid(wrapper: subprocess.Popen[bytes]) -> int:
-    # `ip netns exec` execs the command; taskset execs janus: the same pid.
+    # `ip netns exec` and taskset exec their command, so this is janus itself; checked, not assumed.
+    comm = Path(f"/proc/{wrapper.pid}/comm").read_text().strip()
+    if comm != "janus":
+        raise RuntimeError(f"expected the janus process, found {comm}")
     return wrapper.pid
 
 

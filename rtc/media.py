@@ -28,7 +28,9 @@ event is for one participant only (``None``: for the whole room):
   (4 times a second while anyone's level changes)
 - ``{"type": "rtc.tiles", "to": p, "video": {mid: participant | None}, "audio": {mid: participant | None},
   "pinned": participant | None, "display": {participant: display dict}}``
-- ``{"type": "rtc.recording", "to": None, "entry": manifest entry}`` for every manifest entry written.
+- ``{"type": "rtc.recording", "to": None, "entry": manifest entry}`` for every manifest entry written;
+- ``{"type": "rtc.peer", "to": None, "participant": p, "state": "connected" | "failed"}``: a failed
+  connection is dropped at once (its tiles go, the recording notes a gap) and awaits a new offer.
 """
 
 from __future__ import annotations
@@ -341,6 +343,7 @@ class MediaServer:
             )
             peer = Peer(room, participant, pc, can_publish, display)
             room.peers[participant] = peer
+            self._watch(room, peer)
         peer.display = display
         try:
             async with peer.lock:
@@ -552,6 +555,20 @@ class MediaServer:
             room.pinned = None
         room.reassign()
 
+    def _watch(self, room: Room, peer: Peer) -> None:
+        """Tell the room when a connection comes up or fails; a failed one is dropped (a gap if recorded)."""
+
+        @peer.pc.on("connectionstatechange")
+        async def changed() -> None:
+            state = peer.pc.connectionState
+            if peer.closed or state not in ("connected", "failed"):
+                return
+            self.emit(
+                room.session_id, {"type": "rtc.peer", "to": None, "participant": peer.participant, "state": state}
+            )
+            if state == "failed" and room.peers.get(peer.participant) is peer:
+                await self._drop(room, peer, reason="reconnect")
+
     def _ensure_task(self) -> None:
         if self._task is None or self._task.done():
             self._task = asyncio.get_running_loop().create_task(self._housekeeping())
@@ -579,7 +596,7 @@ class MediaServer:
             if source is None:
                 continue
             level = source.take_level()
-            levels[peer.participant] = level
+            levels[peer.participant] = min(127, level // 4 * 4)  # coarser steps: fewer events, same meter
             if level <= source.speaking_threshold:
                 moved |= room.speakers.spoke(peer.participant, now)
         if levels != room.last_levels:
