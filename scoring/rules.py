@@ -771,4 +771,149 @@ def compute_summary(
     5. Group totals rounded; total = sum of rounded group totals.
     6. Outcome, ranking, candidates (none when the outcome is failed).
     """
-    raise NotImplementedError
+    draws = draws or Draws()
+    _unique("criterion", [c.id for c in criteria])
+    _unique("bid", [b.id for b in bids])
+    _unique("expert", list(experts))
+    priced = [c for c in criteria if c.computed]
+    if len(priced) > 1:
+        raise RuleError("a lot has at most one price criterion")
+    if priced and priced[0].max_points != rules.price.points:
+        raise RuleError("the price criterion's max points must equal the price points")
+    if len(experts) < MIN_MEMBERS[rules.aggregation]:
+        raise RuleError(f"{rules.aggregation} needs at least {MIN_MEMBERS[rules.aggregation]} members")
+
+    # 1-2. valid bids and price scores
+    passed = {b.id: b.evaluated_price for b in bids if b.passed}
+    if passed and (priced or rules.price.benchmark == Benchmark.WINDOW_MEAN):
+        price = price_scores(passed, rules.price)
+    else:
+        price = PriceScores(benchmark=None, scores={})
+    valid = tuple(b for b in passed if b not in price.rejected_above_window)
+    prices = {b: passed[b] for b in valid}
+    typed = [c for c in criteria if not c.computed]
+
+    # 3. checks on single cells; collect the numbers per item
+    findings: list[Finding] = []
+    item_values: dict[Item, dict[str, Decimal]] = {}
+    expert_totals: dict[str, dict[str, Decimal]] = {e: {} for e in experts}
+    for bid in valid:
+        price_score = price.scores.get(bid, ZERO) if priced else ZERO
+        for criterion in typed:
+            item = Item(bid, criterion.id)
+            numbers = item_values.setdefault(item, {})
+            for expert in experts:
+                cell = Cell(expert, bid, criterion.id)
+                value = scores.get(cell)
+                if value is None:
+                    findings.append(_cell_finding(FindingKind.MISSING, cell))
+                    continue
+                problem = check_value(value, criterion)
+                if problem is not None:
+                    findings.append(_cell_finding(problem, cell, value))
+                if problem != FindingKind.NOT_A_NUMBER:
+                    numbers[expert] = value
+        for expert in experts:
+            own = (item_values[Item(bid, c.id)].get(expert, ZERO) for c in typed)
+            expert_totals[expert][bid] = sum(own, ZERO) + price_score
+
+    # objective items that differ, and deviations on the others
+    deviation_sums: dict[str, Decimal] = dict.fromkeys(experts, ZERO)
+    by_id = {c.id: c for c in typed}
+    for item, numbers in item_values.items():
+        criterion = by_id[item.criterion]
+        if criterion.objective:
+            if len(set(numbers.values())) > 1:
+                cells = tuple(Cell(e, item.bid, item.criterion) for e in numbers)
+                findings.append(
+                    Finding(FindingKind.OBJECTIVE_DIFFERS, Severity.BLOCKING, cells, item.bid, item.criterion)
+                )
+            continue
+        n = len(numbers)
+        if n < 2:
+            continue
+        total = sum(numbers.values(), ZERO)
+        for expert, value in numbers.items():
+            distance = abs(value - (total - value) / (n - 1))
+            deviation_sums[expert] += distance
+            ratio = distance / criterion.max_points
+            if ratio > rules.deviation_threshold:
+                cell = Cell(expert, item.bid, item.criterion)
+                findings.append(
+                    Finding(FindingKind.DEVIATION, Severity.WARNING, (cell,), item.bid, item.criterion, ratio)
+                )
+
+    for (expert, bid), declared in (declared_totals or {}).items():
+        if bid in prices and expert in expert_totals and declared != round_half_up(expert_totals[expert][bid]):
+            cells = tuple(Cell(expert, bid, c.id) for c in typed)
+            findings.append(Finding(FindingKind.ARITHMETIC, Severity.BLOCKING, cells, bid, None, declared))
+
+    flagged: frozenset[str] = frozenset()
+    if rules.abnormally_low_percent is not None:
+        flagged = abnormally_low(prices, rules.abnormally_low_percent)
+        findings.extend(Finding(FindingKind.ABNORMALLY_LOW, Severity.WARNING, bid=b) for b in valid if b in flagged)
+
+    # 4. aggregation
+    dropped: DropChoice | None = None
+    counted = set(experts)
+    if rules.aggregation == Aggregation.DROP_WIDEST and valid:
+        dropped = widest_expert(expert_totals, deviation_sums, draws.widest_expert)
+        counted.discard(dropped.expert)
+    trim = rules.aggregation != Aggregation.MEAN
+    aggregated: dict[Item, Decimal] = {}
+    for item, numbers in item_values.items():
+        kept = [v for e, v in numbers.items() if e in counted]
+        if kept:
+            aggregated[item] = aggregate_item(kept, trim)
+    if priced:
+        for bid in valid:
+            aggregated[Item(bid, priced[0].id)] = price.scores[bid]
+
+    # 5. totals
+    group_totals: dict[str, dict[Group, Decimal]] = {}
+    totals: dict[str, Decimal] = {}
+    groups = [g for g in Group if any(c.group == g for c in criteria)]
+    for bid in valid:
+        exact = dict.fromkeys(groups, ZERO)
+        for criterion in criteria:
+            exact[criterion.group] += aggregated.get(Item(bid, criterion.id), ZERO)
+        rounded = {g: round_half_up(v) for g, v in exact.items()}
+        group_totals[bid] = rounded
+        totals[bid] = round_half_up(sum(rounded.values(), ZERO))
+
+    # 6. outcome, ranking, candidates
+    outcome = evaluation_outcome(len(valid), len(bids), rules.government_procurement)
+    ranking = Ranking(order=(), draw={}, draw_made=False)
+    chosen: tuple[str, ...] = ()
+    if outcome.outcome == Outcome.RESULT:
+        technical = {b: group_totals[b].get(Group.TECHNICAL, ZERO) for b in valid}
+        if rules.method == Method.COMPREHENSIVE:
+            ranking = rank_by_total(totals, prices, technical, rules.tie_break, draws.rank)
+        else:
+            ranking = rank_by_evaluated_price(prices, technical, rules.tie_break, draws.rank)
+        chosen = candidates(ranking, rules.max_candidates)
+
+    return Summary(
+        outcome=outcome,
+        valid_bids=valid,
+        rejected_above_window=price.rejected_above_window,
+        price=price,
+        aggregated=aggregated,
+        group_totals=group_totals,
+        totals=totals,
+        expert_totals=expert_totals,
+        ranking=ranking,
+        candidates=chosen,
+        dropped_expert=dropped,
+        findings=tuple(findings),
+        abnormally_low=flagged,
+    )
+
+
+def _unique(what: str, ids: Sequence[str]) -> None:
+    if len(set(ids)) != len(ids):
+        raise RuleError(f"two {what}s share one id")
+
+
+def _cell_finding(kind: FindingKind, cell: Cell, value: Decimal | None = None) -> Finding:
+    return Finding(kind, Severity.BLOCKING, (cell,), cell.bid, cell.criterion, value)
