@@ -1,0 +1,59 @@
+"""Scoring fixtures: the personas' session carried into preliminary or detailed review, and the
+room's socket fixtures for the sheet's consumer tests."""
+
+from __future__ import annotations
+
+import pytest
+
+from evaluation import actions
+from evaluation.models import Bid, Phase
+from scoring import actions as scoring
+from scoring.models import Criterion, LotScheme, PreliminaryCriterion, ScoringTemplate
+from tests.personas import Cast, advance_to
+from tests.rooms.conftest import _fresh_room_state, join  # noqa: F401  (the room's socket fixtures)
+
+
+def give_scheme(cast: Cast) -> LotScheme:
+    """The lot's copy of the seeded template for its method (made once)."""
+    existing = LotScheme.objects.filter(lot=cast.lot).first()
+    if existing is not None:
+        return existing
+    template = ScoringTemplate.objects.filter(method=cast.lot.evaluation_method).order_by("pk").first()
+    assert template is not None, "the seeded scoring templates are missing"
+    return scoring.copy_template(cast.lot, template, cast.host)
+
+
+def to_preliminary(cast: Cast) -> None:
+    give_scheme(cast)
+    if cast.refresh().phase != Phase.PRELIMINARY_REVIEW:
+        advance_to(cast, Phase.PRELIMINARY_REVIEW)
+
+
+def to_detailed(cast: Cast, *, failing: Bid | None = None) -> None:
+    """Preliminary review as the committee does it (every member marks every criterion of every bid;
+    ``failing`` fails on the first criterion with a reason), the leader concludes, the host opens
+    detailed review."""
+    to_preliminary(cast)
+    criteria = list(PreliminaryCriterion.objects.filter(scheme__lot=cast.lot).order_by("position", "pk"))
+    for user in cast.committee:
+        if not cast.member(user).is_seated:
+            continue
+        for bid in Bid.objects.filter(lot=cast.lot).order_by("pk"):
+            for index, criterion in enumerate(criteria):
+                fails = failing is not None and bid.pk == failing.pk and index == 0
+                scoring.do_mark_preliminary(
+                    cast.session, user, bid.pk, criterion.pk, not fails, reason="未按要求盖章" if fails else ""
+                )
+    scoring.do_conclude_preliminary(cast.session, cast.li, None)  # li is the elected leader
+    actions.do_transition(cast.session, cast.host, "open_detailed_review")
+    assert cast.refresh().phase == Phase.DETAILED_REVIEW
+
+
+def typed_criteria(cast: Cast) -> list[Criterion]:
+    return [c for c in Criterion.objects.filter(scheme__lot=cast.lot).order_by("position", "pk") if not c.computed]
+
+
+@pytest.fixture
+def detailed(cast: Cast) -> Cast:
+    to_detailed(cast)
+    return cast
