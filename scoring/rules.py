@@ -725,6 +725,7 @@ class Summary:
 
     outcome: OutcomeDecision
     valid_bids: tuple[str, ...]
+    evaluated_prices: Mapping[str, Decimal]  # of the valid bids
     rejected_above_window: frozenset[str]
     price: PriceScores
     aggregated: Mapping[Item, Decimal]
@@ -896,6 +897,7 @@ def compute_summary(
     return Summary(
         outcome=outcome,
         valid_bids=valid,
+        evaluated_prices=prices,
         rejected_above_window=price.rejected_above_window,
         price=price,
         aggregated=aggregated,
