@@ -20,8 +20,6 @@ from django.utils.translation import gettext_lazy as _
 from evaluation.models import Bid, CommitteeMember, EvaluationMethod, EvaluationSession, Lot
 from evaluation.validators import validate_lot_rules
 
-POINTS = {"max_digits": 7, "decimal_places": 2}
-
 
 class PreliminaryGroup(models.TextChoices):
     FORM = "form", _("形式评审")
@@ -68,9 +66,15 @@ class CriterionFields(models.Model):
     group = models.CharField(_("类别"), max_length=16, choices=CriterionGroup.choices)
     title = models.CharField(_("评分因素"), max_length=200)
     description = models.TextField(_("评分标准"), blank=True)
-    max_points = models.DecimalField(_("满分"), validators=[MinValueValidator(Decimal("0.01"))], **POINTS)
+    max_points = models.DecimalField(
+        _("满分"), validators=[MinValueValidator(Decimal("0.01"))], max_digits=7, decimal_places=2
+    )
     step = models.DecimalField(
-        _("分值步长"), default=Decimal("0.5"), validators=[MinValueValidator(Decimal("0.01"))], **POINTS
+        _("分值步长"),
+        default=Decimal("0.5"),
+        validators=[MinValueValidator(Decimal("0.01"))],
+        max_digits=7,
+        decimal_places=2,
     )
     objective = models.BooleanField(_("客观分"), default=False)
     position = models.PositiveSmallIntegerField(_("顺序"), default=0)
@@ -258,6 +262,9 @@ class ScoreSheet(models.Model):
     submitted_at = models.DateTimeField(null=True, blank=True)
     recheck_reason = models.TextField(blank=True)
     recheck_requested_at = models.DateTimeField(null=True, blank=True)
+    # The totals per bid the member saw when submitting (bid id → total of their typed cells), kept
+    # so the arithmetic check (Art. 64) compares them with the sum of the saved cells.
+    declared_totals = models.JSONField(default=dict, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["session", "member"], name="score_sheet_once")]
@@ -272,7 +279,7 @@ class ScoreCell(models.Model):
     sheet = models.ForeignKey(ScoreSheet, on_delete=models.CASCADE, related_name="cells")
     bid = models.ForeignKey(Bid, on_delete=models.PROTECT, related_name="+")
     criterion = models.ForeignKey(Criterion, on_delete=models.PROTECT, related_name="cells")
-    value = models.DecimalField(null=True, blank=True, **POINTS)
+    value = models.DecimalField(null=True, blank=True, max_digits=7, decimal_places=2)
     version = models.PositiveIntegerField(default=0)
     updated_at = models.DateTimeField()
     # The member's written reason for keeping (or changing) a score that deviates from the others,
@@ -293,8 +300,8 @@ class ScoreCorrection(models.Model):
     cell = models.ForeignKey(ScoreCell, on_delete=models.PROTECT, related_name="corrections")
     reason = models.CharField(max_length=24, choices=Art64Reason.choices)
     explanation = models.TextField()
-    old_value = models.DecimalField(null=True, **POINTS)
-    new_value = models.DecimalField(**POINTS)
+    old_value = models.DecimalField(null=True, max_digits=7, decimal_places=2)
+    new_value = models.DecimalField(max_digits=7, decimal_places=2)
     by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     at = models.DateTimeField()
 
@@ -303,3 +310,15 @@ class ScoreCorrection(models.Model):
 
     def __str__(self) -> str:
         return f"{self.cell_id}: {self.old_value} → {self.new_value} ({self.reason})"
+
+
+class SummaryDraws(models.Model):
+    """Draws the summary needed (drop_widest tie, ranking tie), recorded once so it is reproducible."""
+
+    session = models.OneToOneField(EvaluationSession, on_delete=models.CASCADE, related_name="summary_draws")
+    widest_expert = models.CharField(max_length=32, blank=True)
+    rank = models.JSONField(default=dict, blank=True)  # bid id → draw number, lower first
+    at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"draws of session {self.session_id}"
