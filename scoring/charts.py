@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from decimal import ROUND_CEILING, Decimal
 from xml.sax.saxutils import escape, quoteattr
 
-from scoring.rules import Cell, Criterion, deviation, round_half_up
+from scoring.rules import Cell, Criterion, Summary, deviation, round_half_up
 
-__all__ = ["ChartTexts", "deviation_heatmap_svg", "expert_totals_svg"]
+__all__ = ["ChartTexts", "deviation_heatmap_svg", "expert_totals_svg", "summary_totals_svg"]
 
 SVG_NS = "http://www.w3.org/2000/svg"
 _ID = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
@@ -174,6 +174,26 @@ def expert_totals_svg(
         out.append("</g>")
     out.append("</svg>")
     return "\n".join(out)
+
+
+def summary_totals_svg(
+    summary: Summary,
+    *,
+    bid_labels: Mapping[str, str] | None = None,
+    expert_labels: Mapping[str, str] | None = None,
+    chart_id: str = "expert-totals",
+    texts: ChartTexts = ChartTexts(),
+) -> str:
+    """expert_totals_svg for a summary: rows in rank order (else the valid bids), the dropped expert hollow."""
+    return expert_totals_svg(
+        summary.expert_totals,
+        summary.ranking.order or summary.valid_bids,
+        bid_labels=bid_labels,
+        expert_labels=expert_labels,
+        dropped=summary.dropped_expert.expert if summary.dropped_expert else None,
+        chart_id=chart_id,
+        texts=texts,
+    )
 
 
 def _heat(ratio: Decimal, threshold: Decimal) -> str:

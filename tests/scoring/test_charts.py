@@ -7,8 +7,9 @@ from decimal import Decimal
 
 import pytest
 
-from scoring.charts import ChartTexts, deviation_heatmap_svg, expert_totals_svg
+from scoring.charts import ChartTexts, deviation_heatmap_svg, expert_totals_svg, summary_totals_svg
 from scoring.rules import Cell, Criterion, Group
+from tests.scoring.test_rules_summary import summarize
 
 NS = {"svg": "http://www.w3.org/2000/svg"}
 D = Decimal
@@ -143,3 +144,13 @@ def test_heatmap_with_a_single_expert_has_nothing_to_compare():
     [rect] = root.findall(".//svg:rect", NS)
     assert "无其他专家可比" in titles(rect)[0]
     assert rect.get("data-deviation") is None
+
+
+def test_the_summary_chart_draws_the_bids_in_rank_order():
+    root = parse(summary_totals_svg(summarize(), bid_labels={"C": "丙"}))
+    rows = root.findall("svg:g[@class='bid']", NS)
+    assert [r.get("data-bid") for r in rows] == ["C", "A", "B"]
+    assert len(rows[0].findall("svg:circle", NS)) == 5
+    label = rows[0].find("svg:text", NS)
+    assert label is not None
+    assert label.text == "丙"
