@@ -767,7 +767,8 @@ def compute_summary(
     2. Price scores from evaluated prices; the PRICE criterion's cells are those scores.
     3. Checks on typed cells of valid bids: missing, number, range, step (blocking); objective items
        that differ (blocking); declared totals ``(expert, bid) → total`` that differ from the sum of
-       the expert's cells (blocking); deviation above the threshold (warning); abnormally low (warning).
+       the expert's cells plus the price score (both rounded to 2 decimals half-up, as a sheet shows
+       them; blocking); deviation above the threshold (warning); abnormally low (warning).
     4. Aggregation per cell (mean / trim_high_low / drop_widest), exact.
     5. Group totals rounded; total = sum of rounded group totals.
     6. Outcome, ranking, candidates (none when the outcome is failed).
@@ -845,7 +846,11 @@ def compute_summary(
                 )
 
     for (expert, bid), declared in (declared_totals or {}).items():
-        if bid in prices and expert in expert_totals and declared != round_half_up(expert_totals[expert][bid]):
+        if (
+            bid in prices
+            and expert in expert_totals
+            and round_half_up(declared) != round_half_up(expert_totals[expert][bid])
+        ):
             cells = tuple(Cell(expert, bid, c.id) for c in typed)
             findings.append(Finding(FindingKind.ARITHMETIC, Severity.BLOCKING, cells, bid, None, declared))
 

@@ -29,11 +29,13 @@ from scoring.rules import (
     Item,
     Method,
     Outcome,
+    PriceFormula,
     PriceRule,
     RuleError,
     ScoringRules,
     Severity,
     compute_summary,
+    round_half_up,
 )
 
 D = Decimal  # short, for the tables below
@@ -196,6 +198,19 @@ def test_a_declared_total_that_does_not_add_up_blocks():
     [finding] = summarize(declared_totals={("e1", "A"): D("48.00")}).blocking
     assert finding.kind == FindingKind.ARITHMETIC
     assert finding.cells == (Cell("e1", "A", "t1"), Cell("e1", "A", "t2"), Cell("e1", "A", "m1"))
+
+
+def test_a_declared_total_is_compared_at_two_decimals():
+    # low-price formula, A at 1 020 000: 980000 / 1020000 × 30 = 28.8235…, so e1's total on A is
+    # 8 + 5 + 7 + 28.8235… = 48.8235…, shown as 48.82
+    rules = replace(RULES, price=PriceRule(formula=PriceFormula.LOWEST_PRICE, points=D("30")))
+    lot_bids = bids(A=BidInput("A", D("1020000.00")))
+    exact = summarize(rules=rules, bid_list=lot_bids).expert_totals["e1"]["A"]
+    assert exact != round_half_up(exact)
+    for declared in (exact, D("48.82")):
+        assert summarize(rules=rules, bid_list=lot_bids, declared_totals={("e1", "A"): declared}).findings == ()
+    [finding] = summarize(rules=rules, bid_list=lot_bids, declared_totals={("e1", "A"): D("48.32")}).blocking
+    assert finding.kind == FindingKind.ARITHMETIC
 
 
 def test_an_abnormally_low_price_warns():
