@@ -23,7 +23,7 @@ from evaluation.exceptions import Refused
 from evaluation.models import Bid, CommitteeMember, EvaluationSession, Phase
 from evaluation.permissions import Actor, Role, bidder_names_visible, session_roles, signed_in
 from evaluation.protocol import LotRules
-from scoring import rules
+from scoring import ocds, rules
 from scoring.models import (
     Criterion,
     LotScheme,
@@ -825,11 +825,60 @@ def build_summary(session: EvaluationSession, viewer: Actor | None = None) -> Su
     )
 
 
+def _check_export(session: EvaluationSession, viewer: Actor) -> None:
+    if not session_roles(viewer, session) & EXPORT_READERS:
+        raise Refused(gettext("only the leader, the host and the supervisor export the result"), code="forbidden")
+    if session.phase not in SUMMARY_PHASES:
+        raise Refused(gettext("the result is exported in summary or later"), code="wrong_phase")
+
+
+def export_ocds(
+    session: EvaluationSession, viewer: Actor, *, publisher_prefix: str = "ocds-pingbiao"
+) -> dict[str, Any]:
+    """The final result as an OCDS-style release (``scoring/ocds.py``): bids with status, reasons,
+    rank and scores, statistics, candidates as pending awards linked to their bids."""
+    _check_export(session, viewer)
+    data, result = _summary_inputs(session)
+    lot = session.lot
+    rejected: dict[int, tuple[str, ...]] = {}
+    for bid in data.bids:
+        conclusion = data.conclusions.get(bid.pk)
+        if conclusion is not None and not conclusion.passed:
+            rejected[bid.pk] = tuple(r["reason"] for item in conclusion.reasons for r in item.get("reasons", []))
+        elif bid.pk in data.rejected_on_price:
+            rejected[bid.pk] = (data.rejected_on_price[bid.pk],)
+    release = ocds.build_release(
+        result,
+        ocds.OcdsLot(
+            ocid=f"{publisher_prefix}-{lot.project.code}",
+            tender_id=lot.project.code,
+            tender_title=lot.project.name,
+            lot_id=lot.code,
+            lot_title=lot.name,
+            method=rules.Method(data.scheme.method),
+            ceiling_price=lot.ceiling_price,
+        ),
+        [
+            ocds.OcdsBid(
+                id=str(b.pk),
+                tenderer_id=b.bidder.credit_code,
+                tenderer_name=b.bidder.name,
+                price=b.price,
+                received=b.opened_at,
+                rejection_reasons=rejected.get(b.pk, ()),
+            )
+            for b in data.bids
+        ],
+        release_id=f"{lot.project.code}-{lot.code}-session{session.pk}-v{session.audit_seq}",
+        date=timezone.now(),
+    )
+    return release
+
+
 def export_result(session: EvaluationSession, viewer: Actor) -> dict[str, Any]:
     """The final result as plain JSON (bids with status, ranks, totals, candidates, rejections,
     corrections); leader, host or supervisor, in summary or later."""
-    if not session_roles(viewer, session) & EXPORT_READERS:
-        raise Refused(gettext("only the leader, the host and the supervisor export the result"), code="forbidden")
+    _check_export(session, viewer)
     summary = build_summary(session, viewer)
     criteria: list[CriterionView] = summary.data["criteria"]
     return {
