@@ -177,6 +177,38 @@ ROOM_RATE_PER_SECOND = env_int("ROOM_RATE_PER_SECOND", 10)
 ROOM_RATE_BURST = env_int("ROOM_RATE_BURST", 30)
 ROOM_ABUSE_LIMIT = env_int("ROOM_ABUSE_LIMIT", 20)
 
+# Media (rtc/): rooms are placed on media workers (``manage.py run_media_worker``) through a registry
+# in Redis; on the embedded default (no REDIS_URL) the one worker runs inside the web process.
+RTC_EMBEDDED_WORKER = env_bool("RTC_EMBEDDED_WORKER", not REDIS_URL)
+RTC_WORKER_HEARTBEAT_SECONDS = env_int("RTC_WORKER_HEARTBEAT_SECONDS", 2)
+RTC_WORKER_TTL_SECONDS = env_int("RTC_WORKER_TTL_SECONDS", 6)
+if RTC_WORKER_TTL_SECONDS <= RTC_WORKER_HEARTBEAT_SECONDS:
+    raise ImproperlyConfigured("RTC_WORKER_TTL_SECONDS must be longer than RTC_WORKER_HEARTBEAT_SECONDS")
+# A signalling request not answered in time is sent again (same id) up to this many times.
+RTC_REQUEST_TIMEOUT_SECONDS = env_int("RTC_REQUEST_TIMEOUT_SECONDS", 4)
+RTC_REQUEST_ATTEMPTS = env_int("RTC_REQUEST_ATTEMPTS", 3)
+# The addresses the media worker gathers ICE host candidates on (empty: every interface but
+# loopback, aioice's own choice); loopback on the embedded default.
+RTC_ICE_HOST_ADDRESSES = env_list("RTC_ICE_HOST_ADDRESSES", [] if REDIS_URL else ["127.0.0.1"])
+# ICE servers for browsers and workers. TURN credentials are either fixed (USERNAME/PASSWORD) or
+# minted per page from a secret shared with coturn (``use-auth-secret``/``static-auth-secret``).
+RTC_STUN_URLS = env_list("RTC_STUN_URLS", [])
+RTC_TURN_URLS = env_list("RTC_TURN_URLS", [])
+RTC_TURN_USERNAME = env_str("RTC_TURN_USERNAME")
+RTC_TURN_PASSWORD = env_str("RTC_TURN_PASSWORD")
+RTC_TURN_SECRET = env_str("RTC_TURN_SECRET")
+RTC_TURN_CREDENTIAL_SECONDS = env_int("RTC_TURN_CREDENTIAL_SECONDS", 12 * 3600)
+if RTC_TURN_URLS and not (RTC_TURN_SECRET or (RTC_TURN_USERNAME and RTC_TURN_PASSWORD)):
+    raise ImproperlyConfigured("RTC_TURN_URLS needs RTC_TURN_SECRET, or RTC_TURN_USERNAME and RTC_TURN_PASSWORD")
+# "all" or "relay" (only through TURN) for the browsers; a page's ?ice=relay forces relay to check a path.
+RTC_ICE_TRANSPORT_POLICY = env_str("RTC_ICE_TRANSPORT_POLICY", "all")
+if RTC_ICE_TRANSPORT_POLICY not in {"all", "relay"}:
+    raise ImproperlyConfigured("RTC_ICE_TRANSPORT_POLICY must be all or relay")
+# Last-N: each participant receives the video of the N most recent speakers (plus a pinned tile).
+RTC_LAST_N = env_int("RTC_LAST_N", 6)
+RTC_RECORDING_DIR = Path(env_str("RTC_RECORDING_DIR", str(DATA_DIR / "recordings"))).resolve()
+RTC_RECORDING_SEGMENT_SECONDS = env_int("RTC_RECORDING_SEGMENT_SECONDS", 30)
+
 AUTHENTICATION_BACKENDS = [
     # django-axes first, so a locked-out account is refused before its password is checked.
     "axes.backends.AxesStandaloneBackend",

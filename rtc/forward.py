@@ -1,0 +1,248 @@
+"""RTP forwarding: a published stream (Source) written to each subscriber slot (Slot) that shows it.
+
+Per packet the source parses the header once (sequence number, timestamp, marker, where the payload
+starts, the audio level, whether a VP8 keyframe starts here) and each slot writes a new 12-byte header
+(its own SSRC and payload type, its continuous sequence numbers and timestamps; the publisher's
+header extensions are dropped, since their ids and mid belong to the publisher's session) in front of
+the same payload, encrypts it with the viewer's SRTP and sends it: no decode, no encode.
+
+A slot switched to another source waits for that source's next keyframe (asking the publisher for
+one), then continues its own sequence and timestamp line, so the viewer's decoder sees one stream.
+A viewer's NACK is answered from the slot's last 512 video packets; its PLI/FIR goes to the publisher.
+"""
+
+from __future__ import annotations
+
+import random
+import struct
+import time
+from typing import TYPE_CHECKING, Any
+
+from rtc import _aiortc_internals as internals
+
+if TYPE_CHECKING:
+    from rtc.media import MediaServer, Peer
+    from rtc.recording import TrackRecorder
+
+_HEADER = struct.Struct("!BBHII")
+CLOCK = {"audio": 48000, "video": 90000}
+HISTORY = 512
+KEYFRAME_INTERVAL = 0.25  # at most this often a PLI to one publisher
+
+
+def vp8_keyframe_start(payload: bytes) -> bool:
+    """True if this VP8 RTP payload starts a keyframe (RFC 7741 descriptor, then the frame's P bit)."""
+    size = len(payload)
+    if size < 2:
+        return False
+    first = payload[0]
+    if not first & 0x10 or first & 0x07:  # S bit and partition 0
+        return False
+    offset = 1
+    if first & 0x80:
+        extension = payload[1]
+        offset = 2
+        if extension & 0x80:
+            offset += 2 if offset < size and payload[offset] & 0x80 else 1
+        if extension & 0x40:
+            offset += 1
+        if extension & 0x30:
+            offset += 1
+    return offset < size and not payload[offset] & 0x01
+
+
+def audio_level(extensions: bytes, ext_id: int) -> int | None:
+    """The RFC 6464 level (0 loud .. 127 silent) in one-byte header extensions, if present."""
+    i = 0
+    size = len(extensions)
+    while i < size:
+        byte = extensions[i]
+        if byte == 0:
+            i += 1
+            continue
+        ident = byte >> 4
+        length = (byte & 0x0F) + 1
+        if ident == ext_id and i + 1 < size:
+            return extensions[i + 1] & 0x7F
+        if ident == 15:
+            return None
+        i += 1 + length
+    return None
+
+
+class Source:
+    """One published track."""
+
+    speaking_threshold = 50  # dBov: a level at or above -50 dBov counts as speaking
+
+    def __init__(
+        self,
+        *,
+        server: MediaServer,
+        peer: Peer,
+        kind: str,
+        ssrc: int,
+        audio_level_ext: int | None,
+        recorder: TrackRecorder | None,
+    ) -> None:
+        self.server = server
+        self.peer = peer
+        self.participant = peer.participant
+        self.kind = kind
+        self.video = kind == "video"
+        self.ssrc = ssrc
+        self.audio_level_ext = audio_level_ext if kind == "audio" else None
+        self.recorder = recorder
+        self.slots: list[Slot] = []
+        self.level = 127
+        self.received = 0
+        self.highest_seq = 0
+        self.forwarded = 0
+        self.last_keyframe_request = 0.0
+        self.last_packet = 0.0
+        self.closed = False
+
+    def on_rtp(self, plain: bytes) -> None:
+        first = plain[0]
+        offset = 12 + 4 * (first & 0x0F)
+        if first & 0x10:
+            words = (plain[offset + 2] << 8) | plain[offset + 3]
+            if self.audio_level_ext is not None:
+                level = audio_level(plain[offset + 4 : offset + 4 + 4 * words], self.audio_level_ext)
+                if level is not None and level < self.level:
+                    self.level = level
+            offset += 4 + 4 * words
+        second = plain[1]
+        seq = (plain[2] << 8) | plain[3]
+        timestamp = int.from_bytes(plain[4:8], "big")
+        payload = plain[offset:]
+        keyframe = vp8_keyframe_start(payload) if self.video else True
+        now = time.time()
+        self.received += 1
+        self.highest_seq = seq
+        self.last_packet = now
+        padding = first & 0x20
+        marker = second & 0x80
+        for slot in self.slots:
+            slot.send(seq, timestamp, marker, padding, payload, keyframe, now)
+        self.forwarded += len(self.slots)
+        if self.recorder is not None:
+            if padding and payload:
+                payload = payload[: -payload[-1]]
+            self.recorder.add(seq, timestamp, marker, payload, keyframe, now)
+
+    def request_keyframe(self, force: bool = False) -> None:
+        if not self.video:
+            return
+        now = time.monotonic()
+        if force or now - self.last_keyframe_request >= KEYFRAME_INTERVAL:
+            self.last_keyframe_request = now
+            self.peer.request_keyframe(self.ssrc)
+
+    def take_level(self) -> int:
+        level, self.level = self.level, 127
+        return level
+
+    def take_forwarded(self) -> int:
+        count, self.forwarded = self.forwarded, 0
+        return count
+
+    def report(self) -> tuple[int, int, int]:
+        return self.ssrc, self.highest_seq, 0
+
+    def tick(self) -> None:
+        if self.recorder is not None:
+            if self.recorder.wants_keyframe():
+                self.request_keyframe(force=True)
+            self.recorder.tick(time.time())
+
+    def close(self) -> None:
+        self.closed = True
+        for slot in list(self.slots):
+            slot.unbind()
+        if self.recorder is not None:
+            self.recorder.close()
+            self.recorder = None
+
+
+class Slot:
+    """One sending transceiver of a subscriber: shows one source at a time."""
+
+    def __init__(self, *, kind: str, mid: str, ssrc: int, payload_type: int, raw: Any, sender: Any) -> None:
+        self.kind = kind
+        self.mid = mid
+        self.ssrc = ssrc
+        self.payload_type = payload_type
+        self.raw = raw
+        self.sender = sender
+        self.clock = CLOCK[kind]
+        self.source: Source | None = None
+        self.waiting = False
+        self.seq_offset = 0
+        self.ts_offset = 0
+        self.last_seq = random.getrandbits(16)
+        self.last_ts = random.getrandbits(32)
+        self.at = time.time()
+        self.packets = 0
+        self.octets = 0
+        self.history: list[bytes | None] = [None] * HISTORY if kind == "video" else []
+        self.keyframes_waited = 0.0
+        internals.on_sender_feedback(sender, self.feedback)
+
+    def bind(self, source: Source) -> None:
+        self.source = source
+        self.waiting = True
+        self.keyframes_waited = time.monotonic()
+        source.slots.append(self)
+        source.request_keyframe(force=True)
+
+    def unbind(self) -> None:
+        if self.source is not None:
+            if self in self.source.slots:
+                self.source.slots.remove(self)
+            self.source = None
+
+    def send(
+        self, seq: int, timestamp: int, marker: int, padding: int, payload: bytes, keyframe: bool, now: float
+    ) -> None:
+        if self.waiting:
+            if not keyframe:
+                return
+            self.waiting = False
+            elapsed = max(1, int((now - self.at) * self.clock))
+            self.seq_offset = (self.last_seq + 1 - seq) & 0xFFFF
+            self.ts_offset = (self.last_ts + elapsed - timestamp) & 0xFFFFFFFF
+        out_seq = (seq + self.seq_offset) & 0xFFFF
+        out_ts = (timestamp + self.ts_offset) & 0xFFFFFFFF
+        packet = _HEADER.pack(0x80 | padding, marker | self.payload_type, out_seq, out_ts, self.ssrc) + payload
+        self.raw.rtp(packet)
+        if self.history:
+            self.history[out_seq % HISTORY] = packet
+        self.last_seq = out_seq
+        self.last_ts = out_ts
+        self.at = now
+        self.packets += 1
+        self.octets += len(payload)
+
+    def feedback(self, packet: Any) -> bool:
+        kind = internals.classify_feedback(packet)
+        if kind is None:
+            return False
+        what, lost = kind
+        if what == "keyframe":
+            if self.source is not None:
+                self.source.request_keyframe()
+            return True
+        for seq in lost:
+            if self.history:
+                old = self.history[seq % HISTORY]
+                if old is not None and (old[2] << 8 | old[3]) == seq:
+                    self.raw.rtp(old)
+        return True
+
+    def tick(self) -> None:
+        if self.packets:
+            internals.set_sender_report(self.sender, self.last_ts, self.at, self.packets, self.octets)
+        if self.waiting and self.source is not None and time.monotonic() - self.keyframes_waited > 1.0:
+            self.keyframes_waited = time.monotonic()
+            self.source.request_keyframe(force=True)
