@@ -31,11 +31,13 @@ Decisions where DOMAIN.md is silent (each is tested):
 
 from __future__ import annotations
 
+import math
 import secrets
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
+from fractions import Fraction
 from typing import NamedTuple
 
 CENT = Decimal("0.01")
@@ -521,8 +523,8 @@ class DropChoice:
 
 
 def widest_expert(
-    totals: Mapping[str, Mapping[str, Decimal]],
-    deviation_sums: Mapping[str, Decimal],
+    totals: Mapping[str, Mapping[str, Decimal | Fraction]],
+    deviation_sums: Mapping[str, Decimal | Fraction],
     drawn: str | None = None,
 ) -> DropChoice:
     """drop_widest step 1: the expert whose spread (max − min of their totals across bids) is largest.
@@ -533,13 +535,14 @@ def widest_expert(
     """
     if not totals:
         raise RuleError("no experts to drop from")
-    spreads = {e: (max(t.values()) - min(t.values())) if t else ZERO for e, t in totals.items()}
+    spreads = {e: _spread([Fraction(v) for v in t.values()]) for e, t in totals.items()}
     widest = max(spreads.values())
     tied = tuple(sorted(e for e, s in spreads.items() if s == widest))
     if len(tied) == 1:
         return DropChoice(tied[0], tied, tied, drawn=False)
-    top = max(deviation_sums.get(e, ZERO) for e in tied)
-    tied_dev = tuple(e for e in tied if deviation_sums.get(e, ZERO) == top)
+    sums = {e: Fraction(deviation_sums.get(e, 0)) for e in tied}
+    top = max(sums.values())
+    tied_dev = tuple(e for e in tied if sums[e] == top)
     if len(tied_dev) == 1:
         return DropChoice(tied_dev[0], tied, tied_dev, drawn=False)
     if drawn is not None:
@@ -547,6 +550,10 @@ def widest_expert(
             raise RuleError(f"the recorded draw {drawn!r} is not among the tied experts {tied_dev}")
         return DropChoice(drawn, tied, tied_dev, drawn=True)
     return DropChoice(secrets.choice(tied_dev), tied, tied_dev, drawn=True)
+
+
+def _spread(values: Sequence[Fraction]) -> Fraction:
+    return max(values) - min(values) if values else Fraction(0)
 
 
 def deviation(score: Decimal, others: Sequence[Decimal], max_points: Decimal) -> Decimal | None:
@@ -800,10 +807,9 @@ def compute_summary(
     item_values: dict[Item, dict[str, Decimal]] = {}
     expert_totals: dict[str, dict[str, Decimal]] = {e: {} for e in experts}
     for bid in valid:
-        price_score = price.scores.get(bid, ZERO) if priced else ZERO
+        own = dict.fromkeys(experts, price.scores.get(bid, ZERO) if priced else ZERO)
         for criterion in typed:
-            item = Item(bid, criterion.id)
-            numbers = item_values.setdefault(item, {})
+            numbers = item_values[Item(bid, criterion.id)] = {}
             for expert in experts:
                 cell = Cell(expert, bid, criterion.id)
                 value = scores.get(cell)
@@ -813,14 +819,17 @@ def compute_summary(
                 problem = check_value(value, criterion)
                 if problem is not None:
                     findings.append(_cell_finding(problem, cell, value))
-                if problem != FindingKind.NOT_A_NUMBER:
-                    numbers[expert] = value
-        for expert in experts:
-            own = (item_values[Item(bid, c.id)].get(expert, ZERO) for c in typed)
-            expert_totals[expert][bid] = sum(own, ZERO) + price_score
+                    if problem == FindingKind.NOT_A_NUMBER:
+                        continue
+                numbers[expert] = value
+                own[expert] += value
+        for expert, total in own.items():
+            expert_totals[expert][bid] = total
 
-    # objective items that differ, and deviations on the others
-    deviation_sums: dict[str, Decimal] = dict.fromkeys(experts, ZERO)
+    # objective items that differ, and deviations on the others. Exact: |s − (T − s)/(n − 1)| is
+    # |n·s − T| / (n − 1), so the threshold is compared without dividing, and the sums are kept per
+    # divisor n − 1 and divided once at the end (a tie between experts must not hang on the 28th digit).
+    scaled_sums: dict[str, dict[int, Decimal]] = {e: {} for e in experts}
     by_id = {c.id: c for c in typed}
     for item, numbers in item_values.items():
         criterion = by_id[item.criterion]
@@ -835,12 +844,14 @@ def compute_summary(
         if n < 2:
             continue
         total = sum(numbers.values(), ZERO)
+        limit = rules.deviation_threshold * criterion.max_points * (n - 1)
         for expert, value in numbers.items():
-            distance = abs(value - (total - value) / (n - 1))
-            deviation_sums[expert] += distance
-            ratio = distance / criterion.max_points
-            if ratio > rules.deviation_threshold:
+            scaled = abs(n * value - total)
+            per_divisor = scaled_sums[expert]
+            per_divisor[n - 1] = per_divisor.get(n - 1, ZERO) + scaled
+            if scaled > limit:
                 cell = Cell(expert, item.bid, item.criterion)
+                ratio = scaled / (criterion.max_points * (n - 1))
                 findings.append(
                     Finding(FindingKind.DEVIATION, Severity.WARNING, (cell,), item.bid, item.criterion, ratio)
                 )
@@ -859,31 +870,41 @@ def compute_summary(
         flagged = abnormally_low(prices, rules.abnormally_low_percent)
         findings.extend(Finding(FindingKind.ABNORMALLY_LOW, Severity.WARNING, bid=b) for b in valid if b in flagged)
 
-    # 4. aggregation
+    # 4. aggregation: the Decimal for the table, the Fraction for the totals
     dropped: DropChoice | None = None
     counted = set(experts)
     if rules.aggregation == Aggregation.DROP_WIDEST and valid:
-        dropped = widest_expert(expert_totals, deviation_sums, draws.widest_expert)
+        exact_totals = {e: {b: Fraction(t) for b, t in by_bid.items()} for e, by_bid in expert_totals.items()}
+        deviation_sums = {
+            e: sum((Fraction(v) / k for k, v in per_divisor.items()), Fraction(0))
+            for e, per_divisor in scaled_sums.items()
+        }
+        dropped = widest_expert(exact_totals, deviation_sums, draws.widest_expert)
         counted.discard(dropped.expert)
     trim = rules.aggregation != Aggregation.MEAN
     aggregated: dict[Item, Decimal] = {}
+    exact_cells: dict[Item, Fraction] = {}
     for item, numbers in item_values.items():
         kept = [v for e, v in numbers.items() if e in counted]
         if kept:
             aggregated[item] = aggregate_item(kept, trim)
+            if trim and len(kept) >= 3:
+                kept = sorted(kept)[1:-1]
+            exact_cells[item] = Fraction(sum(kept, ZERO)) / len(kept)
     if priced:
         for bid in valid:
             aggregated[Item(bid, priced[0].id)] = price.scores[bid]
+            exact_cells[Item(bid, priced[0].id)] = Fraction(price.scores[bid])
 
     # 5. totals
     group_totals: dict[str, dict[Group, Decimal]] = {}
     totals: dict[str, Decimal] = {}
     groups = [g for g in Group if any(c.group == g for c in criteria)]
     for bid in valid:
-        exact = dict.fromkeys(groups, ZERO)
+        exact = dict.fromkeys(groups, Fraction(0))
         for criterion in criteria:
-            exact[criterion.group] += aggregated.get(Item(bid, criterion.id), ZERO)
-        rounded = {g: round_half_up(v) for g, v in exact.items()}
+            exact[criterion.group] += exact_cells.get(Item(bid, criterion.id), Fraction(0))
+        rounded = {g: _round_fraction(v) for g, v in exact.items()}
         group_totals[bid] = rounded
         totals[bid] = round_half_up(sum(rounded.values(), ZERO))
 
@@ -915,6 +936,13 @@ def compute_summary(
         findings=tuple(findings),
         abnormally_low=flagged,
     )
+
+
+def _round_fraction(value: Fraction) -> Decimal:
+    """An exact value rounded to 2 decimals half-up (away from zero at the half)."""
+    hundredths = abs(value) * 100
+    whole = math.floor(hundredths + Fraction(1, 2))
+    return (Decimal(whole) / 100 * (1 if value >= 0 else -1)).quantize(CENT)
 
 
 def _unique(what: str, ids: Sequence[str]) -> None:
