@@ -501,3 +501,15 @@ class RoomConsumer(AsyncWebsocketConsumer):
             await self.send_text(frame.text)
         else:
             await self.send_text(_counts_text(frame))
+
+    score_deviation_confirmed = scoring_progress
+
+    async def _committee_event(self, frame: Frame) -> None:
+        """Evaluation data the committee works on (prices under review, corrections after the
+        summary): for the committee, the host and the supervisor; an attendant gets the version."""
+        await self.send_text(frame.text if self.viewer.whole_committee else frame.hidden_text)
+
+    price_corrected = _committee_event
+    price_policy_set = _committee_event
+    price_low_explained = _committee_event
+    score_corrected = _committee_event

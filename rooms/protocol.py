@@ -350,6 +350,19 @@ VERSIONED_EVENTS: frozenset[str] = frozenset(
         "chat.message",
         "sealed.access_refused",
         "session.edited",
+        # scoring (scoring/actions.py)
+        "scoring.scheme_copied",
+        "scoring.float_drawn",
+        "preliminary.progress",
+        "preliminary.concluded",
+        "price.corrected",
+        "price.policy_set",
+        "price.low_explained",
+        "scoring.progress",
+        "sheet.submitted",
+        "sheet.recheck_requested",
+        "score.deviation_confirmed",
+        "score.corrected",
     }
 )
 # Room-only events: they change nothing in the database and carry no version.

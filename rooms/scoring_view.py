@@ -8,7 +8,7 @@ the page (scoring/static/scoring/sheet.js):
 - a seated member: their own sheet with the values of their own cells only, or in preliminary
   review their own marks;
 - after the summary opens: the summary table, findings and charts, for those ``build_summary``
-  admits (the leader, the host, the supervisor).
+  admits (the committee, the host, the supervisor).
 
 Nothing here while the session is sealed, or before the lot has a scoring scheme.
 """
@@ -138,7 +138,16 @@ def _summary(session: EvaluationSession, user: User) -> dict[str, Any] | None:
             }
             for r in summary.rows
         ],
-        "rejected": summary.rejected,
+        "rejected": [
+            {
+                "bid": r["bid"].id,
+                "label": r["bid"].label,
+                "name": r["bid"].name,
+                "stage": r.get("stage"),
+                "reasons": [str(x) for x in r.get("reasons", [])],
+            }
+            for r in summary.rejected
+        ],
         "findings": [_finding(f) for f in summary.findings],
         "corrections": summary.corrections,
         "dropped_members": summary.dropped_members,
@@ -146,9 +155,10 @@ def _summary(session: EvaluationSession, user: User) -> dict[str, Any] | None:
     }
 
 
-def scoring_part(user: User, session: EvaluationSession, member: int | None) -> dict[str, Any] | None:
-    """The snapshot's ``scoring`` for ``user`` (seated as ``member``, or None), or None when there is none."""
-    if session.is_sealed or session.phase not in SCORING_PHASES:
+def scoring_part(user: User, session: EvaluationSession, member: int | None, committee: bool) -> dict[str, Any] | None:
+    """The snapshot's ``scoring`` for ``user`` (seated as ``member``, or None), or None when there is
+    none. ``committee``: the viewer sees the whole committee (not an attendant, who sees only seats)."""
+    if not committee or session.is_sealed or session.phase not in SCORING_PHASES:
         return None
     scheme = queries.scheme_of(session)
     if scheme is None:

@@ -74,16 +74,11 @@ async def test_a_score_off_the_criterion_s_step_is_refused(first, join):
     await refused(join, cast, cast.li, score_frame(bid.pk, criterion.pk, str(off_step)), "refused")
 
 
-@pytest.mark.parametrize("value", ["abc", "7,5", "1e3", "NaN", "", " "])
-async def test_a_value_that_is_not_a_number_is_refused(first, join, value):
+async def test_a_value_that_is_not_a_number_is_refused(first, join):
     cast, bid, criterion = first
-    message = await refused(join, cast, cast.li, score_frame(bid.pk, criterion.pk, value), "invalid")
-    assert "number" in message
-
-
-async def test_a_float_is_refused_as_not_decimal_text(first, join):
-    cast, bid, criterion = first
-    await refused(join, cast, cast.li, {**score_frame(bid.pk, criterion.pk, None), "value": 7.5}, "invalid")
+    for value in ("abc", "7,5", "1e3", "NaN", "", " ", 7.5, True):
+        message = await refused(join, cast, cast.li, score_frame(bid.pk, criterion.pk, value), "invalid")
+        assert "number" in message or "string" in message, (value, message)
 
 
 def _criterion_of_another_lot(cast: Cast) -> Criterion:
@@ -111,7 +106,9 @@ async def test_the_computed_price_criterion_is_never_typed(first, join):
 
 
 async def test_a_bid_that_failed_preliminary_review_cannot_be_scored(cast, join):
+    await database_sync_to_async(to_preliminary)(cast)
     failing = await Bid.objects.filter(lot=cast.lot).order_by("-pk").afirst()
+    assert failing is not None
     await database_sync_to_async(to_detailed)(cast, failing=failing)
     criterion = (await database_sync_to_async(typed_criteria)(cast))[0]
     await refused(join, cast, cast.li, score_frame(failing.pk, criterion.pk, str(criterion.step)), "refused")
@@ -129,7 +126,7 @@ async def test_a_submitted_sheet_is_read_only_to_its_expert(first, join):
     cast, bid, criterion = first
     await database_sync_to_async(_fill_and_submit)(cast, cast.zhang)
     await refused(
-        join, cast, cast.zhang, score_frame(bid.pk, criterion.pk, str(criterion.max_points), base=1), "refused"
+        join, cast, cast.zhang, score_frame(bid.pk, criterion.pk, str(criterion.max_points), base=1), "conflict"
     )
 
 
@@ -140,7 +137,7 @@ async def test_no_score_is_saved_in_preliminary_review(cast, join):
     await refused(join, cast, cast.li, score_frame(bid.pk, criterion.pk, str(criterion.step)), "refused")
 
 
-@pytest.mark.parametrize("who", ["zheng", "host"])
-async def test_a_supervisor_or_the_host_never_scores(first, join, who):
+async def test_a_supervisor_the_host_or_the_reviewer_never_scores(first, join):
     cast, bid, criterion = first
-    await refused(join, cast, getattr(cast, who), score_frame(bid.pk, criterion.pk, str(criterion.step)), "forbidden")
+    for who in (cast.zheng, cast.host, cast.wu):
+        await refused(join, cast, who, score_frame(bid.pk, criterion.pk, str(criterion.step)), "forbidden")

@@ -17,12 +17,14 @@ const SAVE_DELAY_MS = 700;
 // Scoring events after which the snapshot is the simplest truth (conclusions change who is in the
 // sheet; the summary is computed by the server).
 const RESYNC_AFTER = new Set([
-  "sheet.submitted",
   "sheet.recheck_requested",
-  "prelim.concluded",
-  "summary.opened",
+  "preliminary.concluded",
   "score.corrected",
-  "deviation.confirmed",
+  "score.deviation_confirmed",
+  "price.corrected",
+  "price.policy_set",
+  "price.low_explained",
+  "scoring.scheme_copied",
 ]);
 
 const cellKey = (bid, criterion) => `${bid}:${criterion}`;
@@ -94,20 +96,29 @@ export class Sheet {
     const scoring = this.state;
     const data = frame.data ?? {};
     if (scoring === null) return;
-    if (frame.type === "score.saved" && scoring.sheet && data.member === scoring.sheet.member) {
-      const key = cellKey(data.bid, data.criterion);
-      const mine = this.pending.get(key);
-      this.storeCell({ ...data, version: data.cell_version });
-      if (!mine || !same(mine.value, data.value)) {
-        // Saved by another tab of this expert: this tab shows it and says so.
-        this.notes.set(key, { state: "elsewhere", text: this.ui.changed_elsewhere });
+    if (frame.type === "scoring.progress" || frame.type === "sheet.submitted") {
+      const row = (scoring.progress ?? []).find((p) => p.member === data.member);
+      if (row) {
+        for (const key of ["filled", "total", "submitted"]) if (key in data) row[key] = data[key];
+        if (frame.type === "sheet.submitted") row.submitted = true;
       }
     }
-    if (frame.type === "score.saved" || frame.type === "sheet.progress") {
-      const row = (scoring.progress ?? []).find((p) => p.member === data.member);
-      if (row) Object.assign(row, { filled: data.filled, total: data.total, submitted: data.submitted });
+    const mine = scoring.sheet && data.member === scoring.sheet.member;
+    if (mine && data.cell_version !== undefined && data.bid !== undefined) {
+      // A cell of this expert moved on. If this tab did not save it, another tab did: reload the
+      // sheet (the value never travels in the event) and say so on the cell.
+      const key = cellKey(data.bid, data.criterion);
+      const known = this.cell(data.bid, data.criterion);
+      if ((known?.version ?? 0) < data.cell_version && !this.pending.has(key)) {
+        this.notes.set(key, { state: "elsewhere", text: this.ui.changed_elsewhere });
+        client.resync(frame.version);
+      }
     }
-    if (RESYNC_AFTER.has(frame.type)) client.resync(frame.version);
+    if (RESYNC_AFTER.has(frame.type) || (mine && frame.type === "sheet.submitted")) client.resync(frame.version);
+    // The leader needs each bid's marks to conclude it; the others see their own marks.
+    if (frame.type === "preliminary.progress" && this.page.state.actions.includes("conclude_preliminary")) {
+      client.resync(frame.version);
+    }
   }
 
   // --- saving -----------------------------------------------------------------------------------
@@ -151,8 +162,13 @@ export class Sheet {
       // takes the server's value from a fresh snapshot, so nothing stale stays on screen.
       onError: (error) => {
         this.pending.delete(key);
-        const conflict = error.code === "conflict";
-        const text = conflict ? `${this.ui.conflict} ${error.message}` : error.message;
+        // A stale write (another tab saved first) comes back with the cell as saved.
+        const conflict = error.code === "conflict" && Boolean(error.data?.cell);
+        const text = conflict ? this.ui.conflict : error.message;
+        if (conflict) {
+          this.storeCell({ bid, criterion, ...error.data.cell });
+          cellNode.querySelector("input").value = error.data.cell.value ?? "";
+        }
         this.notes.set(key, { state: conflict ? "conflict" : "refused", text });
         this.showCell(cellNode, conflict ? "conflict" : "refused", text);
         if (conflict) this.page.client.resync();
@@ -506,7 +522,7 @@ function renderSummary(scoring, page, sheet) {
     el("h3", { text: ui.findings_title }),
     (summary.findings ?? []).length ? findings : el("p", { class: "empty", text: ui.no_findings }),
     (summary.rejected ?? []).length ? el("h3", { text: ui.rejected_title }) : "",
-    el("ul", { class: "rejected" }, (summary.rejected ?? []).map((r) => el("li", { text: [r.label, r.name, r.reason].filter(Boolean).join(" · ") }))),
+    el("ul", { class: "rejected" }, (summary.rejected ?? []).map((r) => el("li", { text: [r.label, r.name, (r.reasons ?? []).join("；")].filter(Boolean).join(" · ") }))),
     charts,
   );
 }
