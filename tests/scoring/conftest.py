@@ -9,19 +9,9 @@ from django.utils import timezone
 from evaluation import actions
 from evaluation.models import Bid, Phase
 from scoring import actions as scoring
-from scoring.models import Criterion, LotScheme, PreliminaryCriterion, PreliminaryMark, ScoringTemplate
-from tests.personas import Cast, advance_to
+from scoring.models import Criterion, PreliminaryCriterion, PreliminaryMark
+from tests.personas import Cast, advance_to, give_scheme
 from tests.rooms.conftest import _fresh_room_state, join  # noqa: F401  (the room's socket fixtures)
-
-
-def give_scheme(cast: Cast) -> LotScheme:
-    """The lot's copy of the seeded template for its method (made once)."""
-    existing = LotScheme.objects.filter(lot=cast.lot).first()
-    if existing is not None:
-        return existing
-    template = ScoringTemplate.objects.filter(method=cast.lot.evaluation_method).order_by("pk").first()
-    assert template is not None, "the seeded scoring templates are missing"
-    return scoring.copy_template(cast.lot, template, cast.host)
 
 
 def to_preliminary(cast: Cast) -> None:

@@ -133,6 +133,7 @@ async def test_a_submitted_sheet_is_read_only_to_its_expert(first, join):
 async def test_no_score_is_saved_in_preliminary_review(cast, join):
     await database_sync_to_async(to_preliminary)(cast)
     bid = await Bid.objects.filter(lot=cast.lot).order_by("pk").afirst()
+    assert bid is not None
     criterion = (await database_sync_to_async(typed_criteria)(cast))[0]
     await refused(join, cast, cast.li, score_frame(bid.pk, criterion.pk, str(criterion.step)), "refused")
 

@@ -93,6 +93,7 @@ async def test_after_the_summary_opens_the_committee_sees_totals_and_ranking(det
     assert summary is not None
     ranked = sorted(summary["rows"], key=lambda r: r["rank"])
     first_bid = await Bid.objects.filter(lot=cast.lot).order_by("pk").afirst()
+    assert first_bid is not None
     assert ranked[0]["bid"] == first_bid.pk and ranked[0]["rank"] == 1 and ranked[0]["candidate"]
     assert ranked[0]["total"] is not None
 
