@@ -8,4 +8,5 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("evaluation.urls")),
     path("", include("rooms.urls")),
+    path("", include("scoring.urls")),
 ]
