@@ -10,4 +10,5 @@ urlpatterns = [
     path("", include("rooms.urls")),
     path("", include("bim_review.urls")),
     path("", include("bim_review.viewer_urls")),
+    path("", include("scoring.urls")),
 ]

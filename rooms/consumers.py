@@ -35,6 +35,8 @@ from rooms.hub import Frame, SessionHub, attach, detach, presence_data
 from rooms.presence import Connection, roll
 from rooms.protocol import ErrorCode, ProtocolError
 from rooms.snapshot import Viewer
+from scoring import actions as scoring
+from scoring.actions import SavedScore, StaleScore
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +55,7 @@ class Close:
 REFUSAL_CODES = {
     "forbidden": ErrorCode.FORBIDDEN,
     "conflict": ErrorCode.CONFLICT,
+    "stale": ErrorCode.CONFLICT,
 }
 ABUSE_WINDOW_SECONDS = 10.0
 
@@ -114,13 +117,38 @@ def _fresh_user(user_id: int) -> User:
     return User.objects.get(pk=user_id)
 
 
-def _run(session_id: int, user_id: int, language: str, call: Callable[[User], object]) -> int:
+def _run(session_id: int, user_id: int, language: str, call: Callable[[User], object]) -> tuple[int, object]:
     """Run one action for the user, in the page's language (a refusal's reason comes in it), and
-    return the version it produced. The action and the read of the head share one transaction: the
-    action's lock on the session row is held until then, so another process cannot slip in between."""
+    return the version it produced with the action's result. The action and the read of the head
+    share one transaction: the action's lock on the session row is held until then, so another
+    process cannot slip in between."""
     with translation.override(language), transaction.atomic():
-        call(_fresh_user(user_id))
-        return snapshot.head_version(session_id)
+        result = call(_fresh_user(user_id))
+        return snapshot.head_version(session_id), result
+
+
+def _refusal_data(refusal: Refused) -> dict[str, Any] | None:
+    """What a refused tab needs besides the reason: a stale cell's current value and version."""
+    if isinstance(refusal, StaleScore):
+        return {"cell": {"value": refusal.value, "version": refusal.version}}
+    return None
+
+
+def _cell(saved: SavedScore, bid: int, criterion: int) -> dict[str, Any]:
+    return {"cell": {"bid": bid, "criterion": criterion, "value": saved.value, "version": saved.version}}
+
+
+PROGRESS_FIELDS = ("member", "filled", "total", "submitted")
+
+
+def _counts_text(frame: Frame) -> str:
+    """The progress event as everyone but its expert sees it, encoded once for all their sockets."""
+    cached: str | None = frame.__dict__.get("counts_text")
+    if cached is None:
+        data = {key: frame.data[key] for key in PROGRESS_FIELDS if key in frame.data}
+        cached = protocol.encode(protocol.event_frame(frame.type, data, version=frame.version))
+        frame.__dict__["counts_text"] = cached
+    return cached
 
 
 class RoomConsumer(AsyncWebsocketConsumer):
@@ -206,10 +234,10 @@ class RoomConsumer(AsyncWebsocketConsumer):
             if not self.limiter.allow():
                 raise ProtocolError(ErrorCode.RATE_LIMITED, gettext("too many messages: slow down"))
             message = protocol.parse_client(raw, max_bytes=settings.ROOM_MAX_FRAME_BYTES)
-            handler = getattr(self, f"on_{message.type}")
+            handler = getattr(self, f"on_{message.type.replace('.', '_')}")
             await handler(message)
         except ProtocolError as exc:
-            await self.send_frame(protocol.error_frame(exc.code, exc.message, exc.ref))
+            await self.send_frame(protocol.error_frame(exc.code, exc.message, exc.ref, exc.data))
             if self.limiter.strike():
                 await self._close(Close.ABUSE)
         except Exception:
@@ -221,15 +249,18 @@ class RoomConsumer(AsyncWebsocketConsumer):
                 protocol.error_frame(ErrorCode.INTERNAL, gettext("the server failed on this request"), ref)
             )
 
-    async def _act(self, message: Any, call: Callable[[User], object]) -> None:
-        """Run one action of the core for this user; ack with the version it produced, or an error."""
+    async def _act(
+        self, message: Any, call: Callable[[User], object], reply: Callable[[Any], dict[str, Any]] | None = None
+    ) -> None:
+        """Run one action of the core for this user; ack with the version it produced (and what
+        ``reply`` makes of the action's result), or an error."""
         try:
-            version = await database_sync_to_async(_run)(self.session_id, self.viewer.user, self.language, call)
+            version, result = await database_sync_to_async(_run)(self.session_id, self.viewer.user, self.language, call)
         except Refused as refusal:
             raise ProtocolError(
-                REFUSAL_CODES.get(refusal.code, ErrorCode.REFUSED), refusal.reason, message.id
+                REFUSAL_CODES.get(refusal.code, ErrorCode.REFUSED), refusal.reason, message.id, _refusal_data(refusal)
             ) from None
-        await self.send_frame(protocol.ack_frame(message.id, version))
+        await self.send_frame(protocol.ack_frame(message.id, version, reply(result) if reply else None))
 
     async def on_hello(self, message: protocol.Hello) -> None:
         head = await database_sync_to_async(snapshot.head_version)(self.session_id)
@@ -350,6 +381,67 @@ class RoomConsumer(AsyncWebsocketConsumer):
         assert self.hub is not None
         await self.hub.publish("bim.view_sync", {"user": self.viewer.user}, ref=message.id)
 
+    # --- the scoring sheet (scoring/actions.py) ------------------------------------------------
+
+    async def on_score_set(self, message: protocol.ScoreSet) -> None:
+        await self._act(
+            message,
+            lambda user: scoring.do_save_score(
+                self.session_id, user, message.bid, message.criterion, message.value, base_version=message.base
+            ),
+            lambda saved: _cell(saved, message.bid, message.criterion),
+        )
+
+    async def on_sheet_submit(self, message: protocol.SheetSubmit) -> None:
+        await self._act(message, lambda user: scoring.do_submit_sheet(self.session_id, user))
+
+    async def on_sheet_recheck(self, message: protocol.SheetRecheck) -> None:
+        await self._act(
+            message,
+            lambda user: scoring.do_request_recheck(self.session_id, user, message.member, reason=message.reason),
+        )
+
+    async def on_prelim_mark(self, message: protocol.PrelimMark) -> None:
+        await self._act(
+            message,
+            lambda user: scoring.do_mark_preliminary(
+                self.session_id, user, message.bid, message.criterion, message.passed, reason=message.reason
+            ),
+        )
+
+    async def on_prelim_conclude(self, message: protocol.PrelimConclude) -> None:
+        await self._act(message, lambda user: scoring.do_conclude_preliminary(self.session_id, user, message.bid))
+
+    async def on_deviation_confirm(self, message: protocol.DeviationConfirm) -> None:
+        await self._act(
+            message,
+            lambda user: scoring.do_confirm_deviation(
+                self.session_id,
+                user,
+                message.bid,
+                message.criterion,
+                reason=message.reason,
+                value=message.value,
+                base_version=message.base,
+            ),
+            lambda saved: _cell(saved, message.bid, message.criterion),
+        )
+
+    async def on_score_correct(self, message: protocol.ScoreCorrect) -> None:
+        await self._act(
+            message,
+            lambda user: scoring.do_correct_score(
+                self.session_id,
+                user,
+                message.bid,
+                message.criterion,
+                message.value,
+                reason=message.reason,
+                explanation=message.explanation,
+                base_version=message.base,
+            ),
+        )
+
     # --- frames to the client -------------------------------------------------------------------
 
     async def send_text(self, text: str) -> None:
@@ -460,3 +552,23 @@ class RoomConsumer(AsyncWebsocketConsumer):
         self.floor = frame.data if frame.data.get("member") is not None else None
         self.floor_known = True
         await self.send_text(frame.text)
+
+    async def scoring_progress(self, frame: Frame) -> None:
+        """A saved cell: the expert's own tabs learn which cell moved to which version (another tab
+        then reloads it); everyone else gets the counts alone, never a value or a cell."""
+        if self.viewer.member is not None and frame.data.get("member") == self.viewer.member:
+            await self.send_text(frame.text)
+        else:
+            await self.send_text(_counts_text(frame))
+
+    score_deviation_confirmed = scoring_progress
+
+    async def _committee_event(self, frame: Frame) -> None:
+        """Evaluation data the committee works on (prices under review, corrections after the
+        summary): for the committee, the host and the supervisor; an attendant gets the version."""
+        await self.send_text(frame.text if self.viewer.whole_committee else frame.hidden_text)
+
+    price_corrected = _committee_event
+    price_policy_set = _committee_event
+    price_low_explained = _committee_event
+    score_corrected = _committee_event

@@ -30,6 +30,7 @@ from evaluation.permissions import (
     session_roles,
 )
 from evaluation.phases import ACTIONS, available_transitions
+from rooms.scoring_view import scoring_part
 
 NOTICES = 50
 CHAT = 200
@@ -206,6 +207,9 @@ def build(user: Actor, session_id: int, viewer: Viewer, language: str | None = N
                 {"version": e.seq, "kind": e.kind, "actor": e.actor_name, "at": e.at, "hash": e.hash[:12]}
                 for e in reversed(events)
             ]
+        data["scoring"] = (
+            scoring_part(user, session, viewer.member, viewer.whole_committee) if isinstance(user, User) else None
+        )
         if session.is_sealed:
             data["sealed_notice"] = _("评标会已封存：封存期间不能查看或修改评审数据。")
         return session.audit_seq, data

@@ -27,6 +27,7 @@ from evaluation.declarations import INTEGRITY_STATEMENT, RECUSAL_GROUNDS, RECUSA
 from evaluation.models import CommitteeMember, EvaluationSession, Phase, SessionVenue
 from evaluation.permissions import Role, session_roles
 from evaluation.phases import TRANSITIONS
+from scoring.ui import sheet_strings
 
 ROOM_ROLES = frozenset({Role.MEMBER, Role.LEADER, Role.REVIEWER, Role.HOST, Role.SUPERVISOR})
 CONSOLE_ROLES = frozenset({Role.HOST, Role.SUPERVISOR})
@@ -150,6 +151,7 @@ def _strings() -> dict[str, Any]:
         "kinds": KIND_LABELS,
         "roles": ROLE_LABELS,
         "venue_kinds": {str(k.value): k.label for k in SessionVenue.Kind},
+        "scoring": sheet_strings(),
     }
 
 
