@@ -73,7 +73,9 @@ def test_a_declared_total_that_is_not_the_sum_of_the_cells_blocks_the_summary(de
     cast = detailed_cast
     fill(cast, submit=False)
     bid = first_bid(cast)
-    typed = sum(c.max_points for c in queries.typed_criteria(queries.scheme_of(cast.session)))  # type: ignore[arg-type]
+    scheme = queries.scheme_of(cast.session)
+    assert scheme is not None
+    typed = sum((c.max_points for c in queries.typed_criteria(scheme)), Decimal(0))
     for user in [cast.li, cast.zhang, cast.chen, cast.zhao]:
         scoring.do_submit_sheet(cast.session, user, declared_totals={bid.pk: typed})
     scoring.do_submit_sheet(cast.session, cast.liu, declared_totals={bid.pk: typed - Decimal("1")})
