@@ -474,7 +474,8 @@ def abnormally_low(prices: Mapping[str, Decimal], threshold_percent: Decimal) ->
         return frozenset()
     total = sum(prices.values(), ZERO)
     factor = ONE - threshold_percent / HUNDRED
-    return frozenset(bid for bid, p in prices.items() if p < (total - p) / (n - 1) * factor)
+    # p < (total − p) / (n − 1) × factor, multiplied out so no division rounds
+    return frozenset(bid for bid, p in prices.items() if p * (n - 1) < (total - p) * factor)
 
 
 @dataclass(frozen=True)
