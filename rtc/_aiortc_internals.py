@@ -185,6 +185,12 @@ def pli(sender_ssrc: int, media_ssrc: int) -> bytes:
     return bytes(RtcpPsfbPacket(fmt=RTCP_PSFB_PLI, ssrc=sender_ssrc, media_ssrc=media_ssrc))
 
 
+def nack(sender_ssrc: int, media_ssrc: int, lost: list[int]) -> bytes:
+    packet = RtcpRtpfbPacket(fmt=RTCP_RTPFB_NACK, ssrc=sender_ssrc, media_ssrc=media_ssrc)
+    packet.lost = lost
+    return bytes(packet)
+
+
 def receiver_report(sender_ssrc: int, reports: list[tuple[int, int, int]], remb_bps: int) -> bytes:
     """An RR (ssrc, highest sequence, packets lost per stream) plus a REMB for the video streams."""
     rr = RtcpRrPacket(
@@ -272,3 +278,29 @@ def classify_feedback(packet: Any) -> tuple[str, list[int]] | None:
     if isinstance(packet, RtcpPsfbPacket) and packet.fmt in (RTCP_PSFB_PLI, RTCP_PSFB_FIR):
         return "keyframe", []
     return None
+
+
+# --- for the load generators of bench/rtc_room.py ------------------------------------------------
+
+
+def count_srtp(pc: aiortc.RTCPeerConnection, on_packet: Callable[[], None], *, keep: bool) -> None:
+    """Call ``on_packet`` for each SRTP (not SRTCP) datagram; ``keep=False`` drops it undecrypted."""
+    dtls = dtls_transport(pc)
+    assert dtls is not None
+    connection = ice_connection(dtls)
+    queue = connection._queue
+
+    def data_received(data: bytes, component: int) -> None:
+        if 127 < data[0] < 192 and not 191 < data[1] < 209:
+            on_packet()
+            if not keep:
+                return
+        queue.put_nowait((data, component))
+
+    connection.data_received = data_received  # type: ignore[method-assign]
+    _fast_protocols(connection)
+
+
+def on_keyframe_request(sender: RTCRtpSender, callback: Callable[[], None]) -> None:
+    """Call ``callback`` when the remote side asks ``sender`` for a keyframe (PLI or FIR)."""
+    sender._send_keyframe = callback  # type: ignore[method-assign]

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 _HEADER = struct.Struct("!BBHII")
 CLOCK = {"audio": 48000, "video": 90000}
 HISTORY = 512
+MAX_NACK = 64  # a larger hole is not asked for packet by packet: the viewers' PLI brings a keyframe
 KEYFRAME_INTERVAL = 0.25  # at most this often a PLI to one publisher
 
 
@@ -97,12 +98,15 @@ class Source:
         self.level = 127
         self.received = 0
         self.highest_seq = 0
+        self.missing: set[int] = set()
+        self.lost = 0
+        self.recovered = 0
         self.forwarded = 0
         self.last_keyframe_request = 0.0
         self.last_packet = 0.0
         self.closed = False
 
-    def on_rtp(self, plain: bytes) -> None:
+    def on_rtp(self, plain: bytes, rtx: bool = False) -> None:
         first = plain[0]
         offset = 12 + 4 * (first & 0x0F)
         if first & 0x10:
@@ -116,12 +120,24 @@ class Source:
         seq = (plain[2] << 8) | plain[3]
         timestamp = int.from_bytes(plain[4:8], "big")
         payload = plain[offset:]
+        padding = first & 0x20
+        if rtx:  # a retransmission we asked for (RFC 4588): the original sequence number comes first
+            if padding and payload:
+                payload = payload[: -payload[-1]]
+            if len(payload) < 3:
+                return  # padding only: the publisher probing bandwidth
+            seq = (payload[0] << 8) | payload[1]
+            if seq not in self.missing:
+                return
+            self.missing.discard(seq)
+            self.recovered += 1
+            payload, padding = payload[2:], 0
+        elif self.video:
+            self._track_loss(seq)
         keyframe = vp8_keyframe_start(payload) if self.video else True
         now = time.time()
         self.received += 1
-        self.highest_seq = seq
         self.last_packet = now
-        padding = first & 0x20
         marker = second & 0x80
         for slot in self.slots:
             slot.send(seq, timestamp, marker, padding, payload, keyframe, now)
@@ -130,6 +146,21 @@ class Source:
             if padding and payload:
                 payload = payload[: -payload[-1]]
             self.recorder.add(seq, timestamp, marker, payload, keyframe, now)
+
+    def _track_loss(self, seq: int) -> None:
+        """Ask the publisher at once for packets skipped on its leg (NACK); RTX brings them back."""
+        delta = (seq - self.highest_seq) & 0xFFFF
+        if not self.received:
+            self.highest_seq = seq
+        elif delta >= 0x8000:
+            self.missing.discard(seq)  # late, not new
+        else:
+            if 1 < delta <= MAX_NACK:
+                lost = [(self.highest_seq + i) & 0xFFFF for i in range(1, delta)]
+                self.missing.update(lost)
+                self.lost += len(lost)
+                self.peer.nack(self.ssrc, lost)
+            self.highest_seq = seq
 
     def request_keyframe(self, force: bool = False) -> None:
         if not self.video:
@@ -148,9 +179,12 @@ class Source:
         return count
 
     def report(self) -> tuple[int, int, int]:
-        return self.ssrc, self.highest_seq, 0
+        return self.ssrc, self.highest_seq, self.lost
 
     def tick(self) -> None:
+        if self.missing:  # one more try, then they are given up
+            self.peer.nack(self.ssrc, sorted(self.missing))
+            self.missing.clear()
         if self.recorder is not None:
             if self.recorder.wants_keyframe():
                 self.request_keyframe(force=True)
@@ -187,6 +221,7 @@ class Slot:
         self.octets = 0
         self.history: list[bytes | None] = [None] * HISTORY if kind == "video" else []
         self.keyframes_waited = 0.0
+        self.retransmitted = 0
         internals.on_sender_feedback(sender, self.feedback)
 
     def bind(self, source: Source) -> None:
@@ -218,9 +253,10 @@ class Slot:
         self.raw.rtp(packet)
         if self.history:
             self.history[out_seq % HISTORY] = packet
-        self.last_seq = out_seq
-        self.last_ts = out_ts
-        self.at = now
+        if (out_seq - self.last_seq) & 0xFFFF < 0x8000:  # a retransmission arrives late: keep the newest
+            self.last_seq = out_seq
+            self.last_ts = out_ts
+            self.at = now
         self.packets += 1
         self.octets += len(payload)
 
@@ -238,6 +274,7 @@ class Slot:
                 old = self.history[seq % HISTORY]
                 if old is not None and (old[2] << 8 | old[3]) == seq:
                     self.raw.rtp(old)
+                    self.retransmitted += 1
         return True
 
     def tick(self) -> None:

@@ -28,7 +28,9 @@ event is for one participant only (``None``: for the whole room):
   (4 times a second while anyone's level changes)
 - ``{"type": "rtc.tiles", "to": p, "video": {mid: participant | None}, "audio": {mid: participant | None},
   "pinned": participant | None, "display": {participant: display dict}}``
-- ``{"type": "rtc.recording", "to": None, "entry": manifest entry}`` for every manifest entry written.
+- ``{"type": "rtc.recording", "to": None, "entry": manifest entry}`` for every manifest entry written;
+- ``{"type": "rtc.peer", "to": None, "participant": p, "state": "connected" | "failed"}``: a failed
+  connection is dropped at once (its tiles go, the recording notes a gap) and awaits a new offer.
 """
 
 from __future__ import annotations
@@ -123,7 +125,8 @@ def _ice_servers(servers: list[dict[str, Any]]) -> list[RTCIceServer]:
 class _OfferShape:
     ufrag: str
     publish: dict[str, str]  # kind -> mid of the section that carries a track
-    ssrcs: dict[str, list[int]]  # mid -> its SSRCs (media first, then RTX)
+    ssrcs: dict[str, list[int]]  # mid -> its SSRCs
+    rtx: dict[str, int]  # mid -> the SSRC of its retransmissions
     sdp: str
 
 
@@ -141,6 +144,7 @@ def _parse_offer(offer_sdp: str) -> _OfferShape:
         raise BadOffer("the offer has no media section")
     publish: dict[str, str] = {}
     ssrcs: dict[str, list[int]] = {}
+    rtx: dict[str, int] = {}
     ufrag = ""
     for media in description.media:
         if media.kind not in ("audio", "video"):
@@ -151,11 +155,16 @@ def _parse_offer(offer_sdp: str) -> _OfferShape:
         if media.ice and media.ice.usernameFragment:
             ufrag = ufrag or media.ice.usernameFragment
         ssrcs[mid] = [s.ssrc for s in media.ssrc]
+        for group in media.ssrc_group:
+            if group.semantic == "FID" and len(group.items) == 2:
+                primary, repair = int(group.items[0]), int(group.items[1])
+                ssrcs[mid] = [primary] + [s for s in ssrcs[mid] if s != primary]
+                rtx[mid] = repair
         if media.direction in ("sendrecv", "sendonly") and media.ssrc:
             if media.kind in publish:
                 raise BadOffer(f"at most one {media.kind} track may be published")
             publish[media.kind] = mid
-    return _OfferShape(ufrag=ufrag, publish=publish, ssrcs=ssrcs, sdp=sdp)
+    return _OfferShape(ufrag=ufrag, publish=publish, ssrcs=ssrcs, rtx=rtx, sdp=sdp)
 
 
 class Peer:
@@ -171,6 +180,7 @@ class Peer:
         self.lock = asyncio.Lock()
         self.sources: dict[str, Source] = {}
         self.by_ssrc: dict[int, Source] = {}
+        self.by_rtx: dict[int, Source] = {}
         self.slots: dict[str, list[Slot]] = {"audio": [], "video": []}
         self.raw: internals.RawSender | None = None
         self.rtcp_ssrc = 0
@@ -178,9 +188,16 @@ class Peer:
         self.closed = False
 
     def on_rtp(self, plain: bytes) -> None:
-        source = self.by_ssrc.get(int.from_bytes(plain[8:12], "big"))
+        ssrc = int.from_bytes(plain[8:12], "big")
+        source = self.by_ssrc.get(ssrc)
         if source is not None:
             source.on_rtp(plain)
+        elif (source := self.by_rtx.get(ssrc)) is not None:
+            source.on_rtp(plain, rtx=True)
+
+    def nack(self, ssrc: int, lost: list[int]) -> None:
+        if self.raw is not None:
+            self.raw.rtcp(internals.nack(self.rtcp_ssrc, ssrc, lost))
 
     def request_keyframe(self, ssrc: int) -> None:
         if self.raw is not None:
@@ -326,6 +343,7 @@ class MediaServer:
             )
             peer = Peer(room, participant, pc, can_publish, display)
             room.peers[participant] = peer
+            self._watch(room, peer)
         peer.display = display
         try:
             async with peer.lock:
@@ -504,6 +522,8 @@ class MediaServer:
                     )
                     peer.sources[kind] = source
                     peer.by_ssrc = {s.ssrc: s for s in peer.sources.values()}
+                    if kind == "video" and mid in shape.rtx:
+                        peer.by_rtx = {shape.rtx[mid]: source}
                 peer.rtcp_ssrc = internals.sender_ssrc(transceiver.sender)
             elif mid not in known and transceiver.direction == "sendonly":
                 slot = Slot(
@@ -535,6 +555,20 @@ class MediaServer:
             room.pinned = None
         room.reassign()
 
+    def _watch(self, room: Room, peer: Peer) -> None:
+        """Tell the room when a connection comes up or fails; a failed one is dropped (a gap if recorded)."""
+
+        @peer.pc.on("connectionstatechange")
+        async def changed() -> None:
+            state = peer.pc.connectionState
+            if peer.closed or state not in ("connected", "failed"):
+                return
+            self.emit(
+                room.session_id, {"type": "rtc.peer", "to": None, "participant": peer.participant, "state": state}
+            )
+            if state == "failed" and room.peers.get(peer.participant) is peer:
+                await self._drop(room, peer, reason="reconnect")
+
     def _ensure_task(self) -> None:
         if self._task is None or self._task.done():
             self._task = asyncio.get_running_loop().create_task(self._housekeeping())
@@ -562,7 +596,7 @@ class MediaServer:
             if source is None:
                 continue
             level = source.take_level()
-            levels[peer.participant] = level
+            levels[peer.participant] = min(127, level // 4 * 4)  # coarser steps: fewer events, same meter
             if level <= source.speaking_threshold:
                 moved |= room.speakers.spoke(peer.participant, now)
         if levels != room.last_levels:

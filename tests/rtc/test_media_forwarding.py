@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from rtc.media import MediaConfig, MediaServer
-from tests.rtc.media_peers import connect
+from tests.rtc.media_peers import SESSION, connect
 
 
 @pytest.fixture
@@ -47,3 +47,57 @@ async def test_a_late_subscriber_gets_a_decodable_picture(server):
         await late.close()
     finally:
         await publisher.close()
+
+
+async def test_packets_lost_on_the_publishers_leg_are_asked_for_again_and_forwarded(server):
+    publisher = await connect(server, "expert_a")
+    viewer = await connect(server, "expert_b", publish=False)
+    try:
+        await viewer.frames(viewer.mids("video")[0], 2)
+        source = server.rooms[SESSION].peers["expert_a"].sources["video"]
+        forward = source.on_rtp
+        dropped: set[int] = set()
+
+        def lossy(plain: bytes, rtx: bool = False) -> None:
+            seq = (plain[2] << 8) | plain[3]
+            if not rtx and seq % 7 == 0 and seq not in dropped and len(dropped) < 5:
+                dropped.add(seq)
+                return
+            forward(plain, rtx)
+
+        source.on_rtp = lossy
+        frames = await viewer.frames(viewer.mids("video")[0], 30)
+        assert len(dropped) >= 3
+        assert source.lost >= len(dropped) and source.recovered >= len(dropped)
+        assert frames[-1].width == 160
+    finally:
+        await publisher.close()
+        await viewer.close()
+
+
+async def test_a_viewers_nack_is_answered_from_its_own_legs_history(server):
+    publisher = await connect(server, "expert_a")
+    viewer = await connect(server, "expert_b", publish=False)
+    try:
+        mid = viewer.mids("video")[0]
+        await viewer.frames(mid, 2)
+        slot = next(s for s in server.rooms[SESSION].peers["expert_b"].slots["video"] if s.mid == mid)
+        real = slot.raw
+        dropped: set[int] = set()
+
+        class Lossy:
+            def rtp(self, packet: bytes) -> None:
+                seq = (packet[2] << 8) | packet[3]
+                if seq % 5 == 0 and seq not in dropped and len(dropped) < 4:
+                    dropped.add(seq)
+                    return
+                real.rtp(packet)
+
+        slot.raw = Lossy()
+        frames = await viewer.frames(mid, 30)
+        assert len(dropped) >= 3
+        assert slot.retransmitted >= len(dropped)
+        assert frames[-1].width == 160
+    finally:
+        await publisher.close()
+        await viewer.close()

@@ -107,3 +107,13 @@ async def test_a_reconnecting_participant_gives_a_gap_then_a_new_segment(tmp_pat
     assert ("segment", "video") in kinds[:gap]
     assert ("segment", "video") in kinds[gap:]
     assert verify_recording(tmp_path / f"session-{SESSION}").ok
+
+
+def test_the_verify_recording_command_exits_1_on_a_broken_chain(tmp_path):
+    from django.core.management import CommandError, call_command
+
+    (tmp_path / "manifest.jsonl").write_text('{"n": 0, "type": "start", "prev": "x", "hash": "y"}\n')
+    with pytest.raises(CommandError) as raised:
+        call_command("verify_recording", str(tmp_path))
+    assert raised.value.returncode == 1
+    assert "hash does not match" in str(raised.value)
