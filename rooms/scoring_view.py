@@ -22,7 +22,9 @@ from django.contrib.auth.models import User
 from evaluation.exceptions import Refused
 from evaluation.models import EvaluationSession, Phase
 from scoring import queries
+from scoring.charts import expert_totals_svg
 from scoring.models import CriterionGroup, PreliminaryGroup
+from scoring.ui import chart_texts
 
 SCORING_PHASES = frozenset({Phase.PRELIMINARY_REVIEW, Phase.DETAILED_REVIEW, Phase.SUMMARY, Phase.SIGNING})
 SHEET_PHASES = frozenset({Phase.DETAILED_REVIEW, Phase.SUMMARY, Phase.SIGNING})
@@ -151,8 +153,26 @@ def _summary(session: EvaluationSession, user: User) -> dict[str, Any] | None:
         "findings": [_finding(f) for f in summary.findings],
         "corrections": summary.corrections,
         "dropped_members": summary.dropped_members,
-        "charts": summary.data.get("charts"),
+        "charts": _charts(session, summary),
     }
+
+
+def _charts(session: EvaluationSession, summary: queries.Summary) -> dict[str, Any]:
+    """The charts of the summary as SVG text (scoring/charts.py): each expert's total per bid."""
+    names = {p.member: p.name for p in queries.progress(session)}
+    totals: dict[str, dict[str, Any]] = {}
+    for row in summary.rows:
+        for member, total in row.expert_totals.items():
+            totals.setdefault(str(member), {})[str(row.bid.id)] = total
+    dots = expert_totals_svg(
+        totals,
+        [str(r.bid.id) for r in summary.rows],
+        bid_labels={str(r.bid.id): r.bid.label for r in summary.rows},
+        expert_labels={str(m): name for m, name in names.items()},
+        dropped=str(summary.dropped_members[0]) if summary.dropped_members else None,
+        texts=chart_texts(),
+    )
+    return {"dots": [{"title": chart_texts().totals_title, "svg": dots}] if totals else [], "heat": []}
 
 
 def scoring_part(user: User, session: EvaluationSession, member: int | None, committee: bool) -> dict[str, Any] | None:

@@ -1,8 +1,10 @@
 """The scoring rules of DOMAIN.md as pure, typed functions on Decimal (no Django, no I/O).
 
 Ids of bids, experts and criteria are plain strings chosen by the caller (e.g. ``str(pk)``).
-Money and scores are ``Decimal`` and are kept exact; rounding (2 decimals, half-up) happens only at
-the steps DOMAIN.md names: the deviation rate ``D``, each bid's group totals and its final total.
+Money and scores are ``Decimal``; rounding (2 decimals, half-up) happens only at the steps DOMAIN.md
+names: the deviation rate ``D``, each bid's group totals and its final total. A value that does not
+terminate (a mean of three prices) is carried as a ``Fraction`` up to those steps and shown as a
+28-digit Decimal, so a value exactly at x.xx5 always rounds up.
 
 Decisions where DOMAIN.md is silent (each is tested):
 
@@ -183,6 +185,22 @@ def _mean(values: Sequence[Decimal]) -> Decimal:
     return sum(values, ZERO) / len(values)
 
 
+def _exact_mean(values: Sequence[Decimal]) -> Fraction:
+    return Fraction(sum(values, ZERO)) / len(values)
+
+
+def _decimal(value: Fraction) -> Decimal:
+    """A Fraction as a Decimal: exact when it terminates within 28 digits, else rounded there."""
+    return Decimal(value.numerator) / Decimal(value.denominator)
+
+
+def _round_fraction(value: Fraction) -> Decimal:
+    """An exact value rounded to 2 decimals half-up (away from zero at the half)."""
+    hundredths = abs(value) * 100
+    whole = math.floor(hundredths + Fraction(1, 2))
+    return (Decimal(whole) / 100 * (1 if value >= 0 else -1)).quantize(CENT)
+
+
 def _finite(value: Decimal, what: str) -> None:
     if not isinstance(value, Decimal) or not value.is_finite():
         raise RuleError(f"{what} must be a finite Decimal, got {value!r}")
@@ -275,13 +293,23 @@ def benchmark_price(
     float_k: Decimal | None = None,
     window: tuple[Decimal, Decimal] | None = None,
 ) -> Decimal:
-    """B0 of the valid ``prices`` by ``variant`` (exact, no rounding).
+    """B0 of the valid ``prices`` by ``variant`` (no rounding step; a repeating mean to 28 digits).
 
     trimmed_mean: n ≤ 3 mean, else drop one highest and one lowest; trimmed_by_count: n ≤ 5 mean,
     n = 6 drop the highest, n ≥ 7 drop highest and lowest; mean_with_float: mean × (1 + k);
     window_mean: mean of the prices within ``window`` (both ends included).
     Raises RuleError on no price (or none in the window).
     """
+    return _decimal(_benchmark_exact(prices, variant, float_k=float_k, window=window))
+
+
+def _benchmark_exact(
+    prices: Sequence[Decimal],
+    variant: Benchmark,
+    *,
+    float_k: Decimal | None = None,
+    window: tuple[Decimal, Decimal] | None = None,
+) -> Fraction:
     if not prices:
         raise RuleError("no valid price to take a benchmark from")
     for price in prices:
@@ -290,44 +318,46 @@ def benchmark_price(
     n = len(ordered)
     variant = Benchmark(variant)
     if variant == Benchmark.LOWEST:
-        return ordered[0]
+        return Fraction(ordered[0])
     if variant == Benchmark.MEAN:
-        return _mean(ordered)
+        return _exact_mean(ordered)
     if variant == Benchmark.TRIMMED_MEAN:
-        return _mean(ordered if n <= 3 else ordered[1:-1])
+        return _exact_mean(ordered if n <= 3 else ordered[1:-1])
     if variant == Benchmark.TRIMMED_BY_COUNT:
         if n <= 5:
-            return _mean(ordered)
-        return _mean(ordered[:-1] if n == 6 else ordered[1:-1])
+            return _exact_mean(ordered)
+        return _exact_mean(ordered[:-1] if n == 6 else ordered[1:-1])
     if variant == Benchmark.MEAN_WITH_FLOAT:
         if float_k is None:
             raise RuleError("mean_with_float needs the recorded draw k")
-        return _mean(ordered) * (ONE + float_k)
+        return _exact_mean(ordered) * (1 + Fraction(float_k))
     if window is None:
         raise RuleError("window_mean needs the band")
     low, high = window
     inside = [p for p in ordered if low <= p <= high]
     if not inside:
         raise RuleError("no valid price lies within the window")
-    return _mean(inside)
+    return _exact_mean(inside)
 
 
-def low_price_score(price: Decimal, b0: Decimal, points: Decimal, floor: Decimal = ZERO) -> Decimal:
-    """Government procurement 低价优先法: ``B0 / P × points``, within [floor, points], exact."""
+def low_price_score(price: Decimal, b0: Decimal | Fraction, points: Decimal, floor: Decimal = ZERO) -> Decimal:
+    """Government procurement 低价优先法: ``B0 / P × points``, within [floor, points] (no rounding step)."""
     if price <= 0 or b0 <= 0:
         raise RuleError("prices must be positive")
-    return min(points, max(floor, b0 / price * points))
+    raw = Fraction(b0) / Fraction(price) * Fraction(points)
+    return _decimal(min(Fraction(points), max(Fraction(floor), raw)))
 
 
-def deviation_rate(price: Decimal, b0: Decimal) -> Decimal:
-    """``D = (P − B0) / B0 × 100``, percent, rounded to 2 decimals half-up."""
+def deviation_rate(price: Decimal, b0: Decimal | Fraction) -> Decimal:
+    """``D = (P − B0) / B0 × 100``, percent, rounded to 2 decimals half-up (from the exact value)."""
     if b0 <= 0:
         raise RuleError("the benchmark must be positive")
-    return round_half_up((price - b0) / b0 * HUNDRED)
+    exact_b0 = Fraction(b0)
+    return _round_fraction((Fraction(price) - exact_b0) / exact_b0 * 100)
 
 
 def deviation_rate_score(
-    price: Decimal, b0: Decimal, full: Decimal, e1: Decimal, e2: Decimal, floor: Decimal = ZERO
+    price: Decimal, b0: Decimal | Fraction, full: Decimal, e1: Decimal, e2: Decimal, floor: Decimal = ZERO
 ) -> Decimal:
     """Engineering deviation-rate score: ``full − D × E1`` above B0, ``full + D × E2`` below, floored.
 
@@ -377,7 +407,7 @@ def price_scores(prices: Mapping[str, Decimal], rule: PriceRule) -> PriceScores:
             rejected_above_window=frozenset(rejected),
             below_window=frozenset(below),
         )
-    b0 = benchmark_price(list(counted.values()), rule.benchmark, float_k=rule.float_k, window=window)
+    b0 = _benchmark_exact(list(counted.values()), rule.benchmark, float_k=rule.float_k, window=window)
     scores: dict[str, Decimal] = {bid: rule.floor for bid in below}
     deviations: dict[str, Decimal] = {}
     for bid, price in counted.items():
@@ -387,7 +417,7 @@ def price_scores(prices: Mapping[str, Decimal], rule: PriceRule) -> PriceScores:
             deviations[bid] = deviation_rate(price, b0)
             scores[bid] = deviation_rate_score(price, b0, rule.points, rule.e1, rule.e2, rule.floor)
     return PriceScores(
-        benchmark=b0,
+        benchmark=_decimal(b0),
         scores=scores,
         deviations=deviations,
         rejected_above_window=frozenset(rejected),
@@ -444,7 +474,8 @@ def abnormally_low(prices: Mapping[str, Decimal], threshold_percent: Decimal) ->
         return frozenset()
     total = sum(prices.values(), ZERO)
     factor = ONE - threshold_percent / HUNDRED
-    return frozenset(bid for bid, p in prices.items() if p < (total - p) / (n - 1) * factor)
+    # p < (total − p) / (n − 1) × factor, multiplied out so no division rounds
+    return frozenset(bid for bid, p in prices.items() if p * (n - 1) < (total - p) * factor)
 
 
 @dataclass(frozen=True)
@@ -936,13 +967,6 @@ def compute_summary(
         findings=tuple(findings),
         abnormally_low=flagged,
     )
-
-
-def _round_fraction(value: Fraction) -> Decimal:
-    """An exact value rounded to 2 decimals half-up (away from zero at the half)."""
-    hundredths = abs(value) * 100
-    whole = math.floor(hundredths + Fraction(1, 2))
-    return (Decimal(whole) / 100 * (1 if value >= 0 else -1)).quantize(CENT)
 
 
 def _unique(what: str, ids: Sequence[str]) -> None:

@@ -4,8 +4,10 @@ language; the room's views render them into the page as JSON with the room's oth
 from __future__ import annotations
 
 from django.utils.functional import Promise
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from scoring.charts import ChartTexts
 from scoring.models import Art64Reason
 
 SHEET_STRINGS: dict[str, Promise] = {
@@ -75,3 +77,22 @@ SHEET_STRINGS: dict[str, Promise] = {
 def sheet_strings() -> dict[str, object]:
     """The sheet's texts, with the four Art. 64 reasons by code."""
     return {**SHEET_STRINGS, "art64": {str(r.value): r.label for r in Art64Reason}}
+
+
+def chart_texts() -> ChartTexts:
+    """The charts' words in the current language (the charts' defaults are the Chinese texts)."""
+    return ChartTexts(
+        totals_title=gettext("各专家评分总分分布"),
+        totals_desc=gettext(
+            "每行一个投标：圆点为各专家给出的总分，竖线为平均分，浅色条为去掉一个最高分和一个最低分后的范围。"
+        ),
+        heatmap_title=gettext("评分偏离度：{criterion}"),
+        heatmap_desc=gettext("行为专家，列为投标；颜色越深偏离越大，超过阈值 {threshold} 的格子加框并标“!”。"),
+        expert_total=gettext("{expert}：{value}"),
+        dropped=gettext("（已剔除）"),
+        mean=gettext("平均分：{value}"),
+        trimmed_range=gettext("去极值范围：{low} – {high}"),
+        cell=gettext("{expert} · {bid}：分值 {value}，偏离度 {deviation}"),
+        cell_missing=gettext("{expert} · {bid}：未评分"),
+        cell_alone=gettext("{expert} · {bid}：分值 {value}（无其他专家可比）"),
+    )

@@ -61,6 +61,13 @@ def test_a_price_exactly_at_the_threshold_is_not_abnormally_low():
     assert abnormally_low({"a": D("100"), "b": D("100"), "d": D("80")}, D("20")) == frozenset()
 
 
+def test_the_threshold_against_a_repeating_mean_is_exact():
+    # d's others: 300.04 / 3 = 100.0133…, less 25 % is 75.01 exactly
+    others = {"a": D("100.00"), "b": D("100.01"), "c": D("100.03")}
+    assert abnormally_low({**others, "d": D("75.01")}, D("25")) == frozenset()
+    assert abnormally_low({**others, "d": D("75.00")}, D("25")) == frozenset({"d"})
+
+
 def test_of_two_bids_the_far_lower_one_is_abnormally_low():
     assert abnormally_low({"a": D("100"), "b": D("79.99")}, D("20")) == frozenset({"b"})
 

@@ -76,6 +76,15 @@ def test_deviation_rate_score_as_domain_says(price, e1, e2, floor, expected):
     assert score == D(expected)
 
 
+def test_deviation_rate_against_a_repeating_mean_rounds_from_the_exact_value():
+    # B0 = 300 800 / 3 = 100 266.66…; D for 103 400 = 9 400 / 300 800 × 100 = 3.125 exactly → 3.13
+    # (dividing by a 28-digit B0 would give 3.12499… and round to 3.12)
+    prices = {"a": D("103400.00"), "b": D("97740.00"), "c": D("99660.00")}
+    result = price_scores(prices, PriceRule(benchmark=Benchmark.MEAN))
+    assert result.deviations["a"] == D("3.13")
+    assert result.scores["a"] == D("26.87")
+
+
 def test_price_scores_of_equal_prices_are_all_full():
     rule = PriceRule(benchmark=Benchmark.MEAN)
     result = price_scores({"a": D("500.00"), "b": D("500.00"), "c": D("500.00")}, rule)

@@ -228,6 +228,22 @@ def test_group_totals_round_half_up_and_the_total_adds_the_rounded_groups():
     assert summary.totals["A"] == D("0.26")
 
 
+def test_group_totals_are_rounded_from_the_exact_sum_of_the_means():
+    # six experts, three cells: the exact technical total is 907/200 = 4.535, which rounds to 4.54;
+    # adding the three 28-digit means as Decimals would give 4.534999… and round to 4.53
+    sheet = {
+        "x": ("0.5", "3.0", "0.00", "1.5", "0.09", "4.5"),
+        "y": ("0.01", "0.09", "0.75", "5.0", "0.07", "4.0"),
+        "z": ("1.5", "0.2", "2.00", "0.5", "0.00", "3.5"),
+    }
+    experts = [f"e{i}" for i in range(1, 7)]
+    criteria = [Criterion(c, Group.TECHNICAL, D("10"), D("0.01")) for c in sheet]
+    scores = {Cell(e, "A", c): D(v) for c, values in sheet.items() for e, v in zip(experts, values, strict=True)}
+    summary = compute_summary(RULES, criteria, [BidInput("A", D("1"))], experts, scores)
+    assert summary.group_totals["A"] == {Group.TECHNICAL: D("4.54")}
+    assert summary.totals["A"] == D("4.54")
+
+
 def test_trim_high_low_needs_seven_members():
     with pytest.raises(RuleError, match="at least 7"):
         summarize(rules=replace(RULES, aggregation=Aggregation.TRIM_HIGH_LOW))

@@ -96,6 +96,8 @@ async def test_after_the_summary_opens_the_committee_sees_totals_and_ranking(det
     assert first_bid is not None
     assert ranked[0]["bid"] == first_bid.pk and ranked[0]["rank"] == 1 and ranked[0]["candidate"]
     assert ranked[0]["total"] is not None
+    dots = summary["charts"]["dots"][0]["svg"]
+    assert dots.startswith("<svg") and "<script" not in dots
 
     # Once the summary is open, it is the whole committee's to read; an attendant's room has none.
     chen = await join(cast.chen, cast.session.pk)

@@ -514,7 +514,7 @@ function renderSummary(scoring, page, sheet) {
     "div",
     { class: "charts" },
     (summary.charts?.dots ?? []).map((c) => el("figure", {}, svgImage(c.svg, c.title), el("figcaption", { text: c.title }))),
-    summary.charts?.heat ? el("figure", {}, svgImage(summary.charts.heat, ui.heat_title), el("figcaption", { text: ui.heat_title })) : null,
+    (summary.charts?.heat ?? []).map((c) => el("figure", { dataset: { criterion: c.criterion } }, svgImage(c.svg, c.title), el("figcaption", { text: c.title }))),
   );
   body.replaceChildren(
     summary.blocked ? el("p", { class: "notice notice-error", role: "alert", text: fmt(ui.summary_blocked, { n: summary.blocked }) }) : "",
