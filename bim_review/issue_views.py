@@ -1,10 +1,11 @@
 """JSON endpoints of BIM issues (BCF topics), the .bcf export and import, and the model compare.
 
 All under ``/bim/sessions/<session_id>/``; every answer is JSON (errors: ``{"error": reason}``) except
-the .bcf download and the snapshots. Reading: host, reviewer, committee members and the supervisor,
-from the preliminary review on (bim_review.actions.readable_session); writing: not the supervisor
-(bim_review.actions.RULES). A bidder, an attendant or a stranger gets 404, as for a session that does
-not exist; a sealed session answers 423 and the attempt is logged. POST bodies are JSON unless said.
+the .bcf download and the snapshots. Reading: the host, the reviewer and the supervisor always, the
+committee's members from the preliminary review on (bim_review.actions.readable_session); writing:
+not the supervisor, and only from the preliminary review to the summary (bim_review.actions.RULES).
+A bidder, an attendant or a stranger gets 404, as for a session that does not exist; a sealed session
+answers 423 and the attempt is logged. POST bodies are JSON unless said.
 
     GET  issues[?model=ID]                     {"issues": [summary]} (summary: bim_review.actions.topic_summary)
     POST issues                                TopicIn → 201 {"issue": detail}
@@ -39,20 +40,71 @@ from django.contrib.auth.decorators import login_required
 from django.core.files.uploadedfile import UploadedFile
 from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from bim_review import actions, bcf, compare
 from bim_review.models import BimModel, Topic, Viewpoint
-from bim_review.protocol import CommentIn, TopicChange, TopicIn, parse
+from bim_review.protocol import PRIORITIES, STATUSES, CommentIn, TopicChange, TopicIn, parse
 from bim_review.protocol import Viewpoint as ViewpointData
 from bim_review.views import STATUS_OF_REFUSAL
 from evaluation.actions import record_sealed_access
 from evaluation.exceptions import ProtocolError, Refused
 from evaluation.models import EvaluationSession
-from evaluation.permissions import session_roles
+from evaluation.permissions import Role, session_roles
 
 MAX_JSON_BYTES = 1024 * 1024
 View = Callable[..., HttpResponseBase]
+
+# Every text of the issue and compare panels (static/bim_review/issues.js), in the page's language.
+ISSUE_STRINGS: dict[str, Any] = {
+    "issues": _("问题（BCF）"),
+    "title": _("标题"),
+    "description": _("说明"),
+    "priority": _("优先级"),
+    "status": _("状态"),
+    "raise": _("以当前视图新建问题"),
+    "export_bcf": _("导出 BCF"),
+    "import_bcf": _("导入 BCF："),
+    "imported": _("已导入 {count} 个问题。"),
+    "no_issues": _("此模型暂无问题。"),
+    "no_comments": _("暂无评论。"),
+    "snapshot": _("视点截图"),
+    "show_view": _("显示此视点"),
+    "add_view": _("保存当前视图为视点"),
+    "comment": _("评论"),
+    "send": _("发表"),
+    "error": _("出错："),
+    "statuses": {"Open": _("待处理"), "InProgress": _("处理中"), "Resolved": _("已解决"), "Closed": _("已关闭")},
+    "priorities": {"Low": _("低"), "Normal": _("中"), "High": _("高"), "Critical": _("紧急")},
+    "compare_title": _("模型对比"),
+    "compare_with": _("对比的模型"),
+    "compare": _("与当前模型对比"),
+    "clear": _("清除着色"),
+    "compare_counts": _("{old} → {new}：新增 {added}，删除 {removed}，修改 {changed}"),
+    "added": _("新增构件"),
+    "removed": _("删除构件"),
+    "changed": _("修改构件"),
+    "kinds": {
+        "attributes": _("属性"),
+        "type": _("类型"),
+        "container": _("所在楼层"),
+        "aggregate": _("组合"),
+        "placement": _("位置"),
+        "properties": _("属性集"),
+    },
+}
+
+
+def page_config(roles: frozenset[Role], session: EvaluationSession) -> dict[str, Any]:
+    """What the viewer page's issue panel needs to know (rendered into the page as JSON)."""
+    return {
+        "session": session.pk,
+        "may_read": bool(roles & actions.STAFF) or session.phase in actions.READ_PHASES,
+        "may_write": bool(roles & actions.WRITERS) and session.phase in actions.RULES["create_topic"].phases,
+        "statuses": list(STATUSES),
+        "priorities": list(PRIORITIES),
+    }
 
 
 def _error(reason: str, status: int) -> JsonResponse:

@@ -169,3 +169,11 @@ def test_the_report_reads_the_issues_per_bid_by_label(cast, model):
     assert [g.open_count for g in groups] == [1, 1]
     assert groups[0].models == [model.sha256]
     assert len(groups[0].issues[0].snapshots) == 1
+
+
+def test_members_read_issues_once_the_bids_are_open_and_the_staff_always(cast):
+    advance_to(cast, Phase.CHECK_IN)
+    assert actions.readable_session(cast.wu, cast.refresh())
+    with pytest.raises(Refused) as refused:
+        actions.readable_session(cast.li, cast.session)
+    assert refused.value.code == "wrong_phase"
