@@ -42,6 +42,9 @@ PROGRESS_EVENT = "bim.progress"
 
 _active: set[int] = set()
 _active_lock = threading.Lock()
+# At most this many conversions at once in one web process; the others wait queued.
+THREAD_SLOTS = 2
+_slots = threading.BoundedSemaphore(THREAD_SLOTS)
 
 
 def limits() -> Limits:
@@ -155,7 +158,8 @@ def _run_in_thread(pk: int, loop: asyncio.AbstractEventLoop | None) -> None:
         SyncToAsync.threadlocal.main_event_loop = loop
         SyncToAsync.threadlocal.main_event_loop_pid = os.getpid()
     try:
-        convert_model(pk)
+        with _slots:
+            convert_model(pk)
     finally:
         with _active_lock:
             _active.discard(pk)
