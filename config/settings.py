@@ -206,6 +206,8 @@ if RTC_ICE_TRANSPORT_POLICY not in {"all", "relay"}:
     raise ImproperlyConfigured("RTC_ICE_TRANSPORT_POLICY must be all or relay")
 # Last-N: each participant receives the video of the N most recent speakers (plus a pinned tile).
 RTC_LAST_N = env_int("RTC_LAST_N", 6)
+# Audio receive slots a page offers at first (the server asks for more when there are more speakers).
+RTC_AUDIO_SLOTS = env_int("RTC_AUDIO_SLOTS", 15)
 RTC_RECORDING_DIR = Path(env_str("RTC_RECORDING_DIR", str(DATA_DIR / "recordings"))).resolve()
 RTC_RECORDING_SEGMENT_SECONDS = env_int("RTC_RECORDING_SEGMENT_SECONDS", 30)
 
