@@ -187,6 +187,8 @@ if RTC_WORKER_TTL_SECONDS <= RTC_WORKER_HEARTBEAT_SECONDS:
 # A signalling request not answered in time is sent again (same id) up to this many times.
 RTC_REQUEST_TIMEOUT_SECONDS = env_int("RTC_REQUEST_TIMEOUT_SECONDS", 4)
 RTC_REQUEST_ATTEMPTS = env_int("RTC_REQUEST_ATTEMPTS", 3)
+# A page whose socket closed and did not come back within this many seconds leaves the media.
+RTC_LEAVE_GRACE_SECONDS = env_int("RTC_LEAVE_GRACE_SECONDS", 10)
 # The addresses the media worker gathers ICE host candidates on (empty: every interface but
 # loopback, aioice's own choice); loopback on the embedded default.
 RTC_ICE_HOST_ADDRESSES = env_list("RTC_ICE_HOST_ADDRESSES", [] if REDIS_URL else ["127.0.0.1"])

@@ -132,6 +132,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
     hub: SessionHub | None = None
     snapshot_version: int | None = None
     connection: Connection
+    media_joined = False  # this socket offered media: its close may end them (media.leave_later)
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         # Channels' dispatch first closes stale database connections, a thread-pool hop for every
@@ -183,6 +184,8 @@ class RoomConsumer(AsyncWebsocketConsumer):
         if self.hub is None:
             return
         hub, self.hub = self.hub, None
+        if self.media_joined:
+            media.leave_later(self.session_id, self.viewer)
         try:
             gone = await hub.store.leave(self.session_id, self.connection.conn)
             if gone is not None:
@@ -317,6 +320,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
 
     async def on_rtc_offer(self, message: protocol.RtcOffer) -> None:
         answer = await media.offer(self.session_id, self.viewer, message)
+        self.media_joined = True
         await self.send_frame(protocol.event_frame("rtc.answer", answer, ref=message.id))
 
     async def on_rtc_candidate(self, message: protocol.RtcCandidate) -> None:

@@ -8,6 +8,8 @@ all. A participant is the user: a second tab or a reconnected page takes over th
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from typing import Any
 
 from channels.db import database_sync_to_async
@@ -19,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from evaluation.events import session_group
 from evaluation.models import Venue
 from evaluation.permissions import Role
+from rooms.presence import make_store
 from rooms.protocol import ErrorCode, ProtocolError, RtcCandidate, RtcMute, RtcOffer
 from rooms.snapshot import Viewer
 from rtc import signalling
@@ -130,6 +133,38 @@ async def mute(session_id: int, viewer: Viewer, message: RtcMute) -> None:
 async def pin(session_id: int, viewer: Viewer, ref: str | None, user: int | None) -> None:
     _require_host(viewer, ref)
     await _request(session_id, ref, "pin", participant=participant_of(user) if user is not None else None)
+
+
+_leaving: set[asyncio.Task[None]] = set()
+
+
+def leave_later(session_id: int, viewer: Viewer) -> None:
+    """The socket that joined the media closed: unless the user is back in the room within
+    ``RTC_LEAVE_GRACE_SECONDS`` (a reconnecting page), their media ends, as it would for a page that
+    said ``rtc.leave`` before it went. A browser that vanished is not left holding streams until ICE
+    notices, and the others' tiles do not wait for it."""
+
+    async def later() -> None:
+        await asyncio.sleep(settings.RTC_LEAVE_GRACE_SECONDS)
+        store = make_store()
+        try:
+            back = any(c.user == viewer.user for c in await store.connections(session_id))
+        finally:
+            await store.close()
+        if not back:
+            with contextlib.suppress(ProtocolError):
+                await leave(session_id, viewer)
+
+    task = asyncio.create_task(later())
+    _leaving.add(task)
+    task.add_done_callback(_leaving.discard)
+
+
+async def cancel_pending_leaves() -> None:
+    """Tests: end the grace timers of this loop."""
+    for task in list(_leaving):
+        task.cancel()
+    await asyncio.gather(*_leaving, return_exceptions=True)
 
 
 def please_mute(viewer: Viewer, ref: str | None, user: int) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import logging
 import time
 import uuid
@@ -91,10 +92,14 @@ class MediaWorker:
         self.channel = ""
         self.server: media_server.MediaServer | None = None
         self.draining = False
+        hosts = list(settings.RTC_ICE_HOST_ADDRESSES)
+        self._loopback_only = bool(hosts) and all(ipaddress.ip_address(h).is_loopback for h in hosts)
         self.rooms: dict[int, _RoomState] = {}
         self._replies: dict[str, _Remembered] = {}
+        self._locks: dict[int, asyncio.Lock] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._reader: asyncio.Task[None] | None = None
+        self._heart: asyncio.Task[None] | None = None
         self._sender: asyncio.Task[None] | None = None
         self._events: asyncio.Queue[tuple[str, dict[str, Any]] | None] = asyncio.Queue()
         self._closed = False
@@ -109,6 +114,7 @@ class MediaWorker:
         self._reader = asyncio.create_task(self._read())
         self._sender = asyncio.create_task(self._send_events())
         await self.step()
+        self._heart = asyncio.create_task(self._beat())
         log.info("media worker %s listening on %s", self.id, self.channel)
 
     def info(self) -> WorkerInfo:
@@ -120,6 +126,10 @@ class MediaWorker:
             rooms=int(load.get("rooms", 0)),
             draining=self.draining,
         )
+
+    def busy(self) -> bool:
+        """Does any room here still have a participant?"""
+        return self.server is not None and self.server.load().get("peers", 0) > 0
 
     async def step(self) -> WorkerInfo:
         """One beat of the worker's clock: the heartbeat (load, drain flag), and old answers forgotten.
@@ -137,38 +147,43 @@ class MediaWorker:
             del self._replies[rid]
         return info
 
+    async def _beat(self) -> None:
+        while True:
+            await asyncio.sleep(settings.RTC_WORKER_HEARTBEAT_SECONDS)
+            try:
+                await self.step()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                # Redis restarting, say: the next beat tries again (the TTL allows a few misses).
+                log.exception("media worker %s: heartbeat failed", self.id)
+
     async def run(self, stop: asyncio.Event) -> None:
-        """Beat until ``stop`` is set; then drain (no new rooms) until the rooms are empty or
+        """Serve until ``stop`` is set; then drain (no new rooms) until the rooms are empty, or
         ``stop`` is set a second time, and close."""
         await self.start()
         try:
-            await self._beat_until(stop, lambda: False)
+            await stop.wait()
             stop.clear()
             self.draining = True
             await self.step()
+            log.info("media worker %s drains", self.id)
             limit = time.monotonic() + DRAIN_LIMIT_SECONDS
-            await self._beat_until(stop, lambda: not self.rooms or time.monotonic() > limit)
+            while self.busy() and not stop.is_set() and time.monotonic() < limit:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), settings.RTC_WORKER_HEARTBEAT_SECONDS)
         finally:
             await self.close()
-
-    async def _beat_until(self, stop: asyncio.Event, done: Any) -> None:
-        while not stop.is_set() and not done():
-            try:
-                await self.step()
-            except Exception:
-                log.exception("media worker %s: heartbeat failed", self.id)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), settings.RTC_WORKER_HEARTBEAT_SECONDS)
 
     async def close(self) -> None:
         """Stop reading, close every peer connection and recording, leave the registry. Safe twice."""
         if self._closed:
             return
         self._closed = True
-        for task in (self._reader, *self._tasks):
-            if task is not None:
-                task.cancel()
-        await asyncio.gather(*(t for t in (self._reader, *self._tasks) if t is not None), return_exceptions=True)
+        running = [t for t in (self._heart, self._reader, *self._tasks) if t is not None]
+        for task in running:
+            task.cancel()
+        await asyncio.gather(*running, return_exceptions=True)
         if self.server is not None:
             await self.server.close()
         if self._sender is not None:
@@ -228,7 +243,10 @@ class MediaWorker:
     async def _answer(self, rid: str, message: dict[str, Any]) -> dict[str, Any]:
         try:
             request = protocol.parse_request(message)
-            return protocol.reply_ok(rid, await self._apply(request))
+            # One request at a time per room: the media server's room changes (a leave that empties
+            # it, an offer that joins it) must not interleave; other rooms go on meanwhile.
+            async with self._room_lock(request.session):
+                return protocol.reply_ok(rid, await self._apply(request))
         except MediaError as exc:
             return protocol.reply_error(rid, exc)
         except media_server.MediaError as exc:
@@ -257,6 +275,8 @@ class MediaWorker:
             return {"sdp": sdp, "mutes": room.mutes}
         if isinstance(request, protocol.Candidate):
             candidate = None
+            if request.candidate and not self._reachable(request.candidate):
+                return {}
             if request.candidate:
                 candidate = {
                     "candidate": request.candidate,
@@ -276,6 +296,24 @@ class MediaWorker:
             await server.pin(session, request.participant)
             return {}
         return await self._mute(server, request)
+
+    def _room_lock(self, session: int) -> asyncio.Lock:
+        lock = self._locks.get(session)
+        if lock is None:
+            lock = self._locks[session] = asyncio.Lock()
+        return lock
+
+    def _reachable(self, candidate: str) -> bool:
+        """A worker that gathers on loopback only (tests, the embedded default) pairs with loopback
+        candidates only: the browser's others would only send checks to its machine's other
+        addresses."""
+        if not self._loopback_only:
+            return True
+        parts = candidate.removeprefix("candidate:").split()
+        try:
+            return len(parts) > 4 and ipaddress.ip_address(parts[4]).is_loopback
+        except ValueError:
+            return True  # a name (.local): the media server drops those itself
 
     async def _mute(self, server: media_server.MediaServer, request: protocol.Mute) -> dict[str, Any]:
         room = self.rooms.get(request.session)

@@ -13,6 +13,7 @@ from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.rtcconfiguration import RTCBundlePolicy
 from django.conf import settings as django_settings
 
+from rooms import media
 from rtc import registry as rtc_registry
 from rtc import signalling
 from rtc.worker import MediaWorker
@@ -57,6 +58,7 @@ async def media_workers(settings, tmp_path) -> AsyncIterator[Any]:
         return worker
 
     yield _start
+    await media.cancel_pending_leaves()
     await signalling.shutdown()
     for worker in started:
         await worker.close()

@@ -122,3 +122,32 @@ async def test_a_removed_member_leaves_the_media_at_once(cast_async, join, media
         assert worker.server.load()["peers"] == 0
     finally:
         await pc.close()
+
+
+async def test_a_page_that_went_away_leaves_the_media_after_the_grace_unless_it_came_back(
+    cast_async, join, media_workers, settings
+):
+    cast = cast_async
+    settings.RTC_LEAVE_GRACE_SECONDS = 1
+    worker = await media_workers()
+    first = await join(cast.zhang, cast.session.pk)
+    await first.expect("snapshot")
+    pc = peer(publish=True)
+    try:
+        await join_media(first, pc)
+        await first.close()
+        back = await join(cast.zhang, cast.session.pk)  # the page reconnects within the grace
+        await back.expect("snapshot")
+        await asyncio.sleep(1.5)
+        assert worker.server.load()["peers"] == 1
+        await back.close()  # this socket never offered: its close changes nothing
+        await asyncio.sleep(1.5)
+        assert worker.server.load()["peers"] == 1
+        gone = await join(cast.zhang, cast.session.pk)
+        await gone.expect("snapshot")
+        await join_media(gone, pc)
+        await gone.close()
+        await asyncio.sleep(1.5)
+        assert worker.server.load()["peers"] == 0
+    finally:
+        await pc.close()

@@ -20,8 +20,9 @@ const CANDIDATE_TIMEOUT_MS = 10000;
 const RETRY_START_MS = 1000;
 const RETRY_MAX_MS = 10000;
 const DISCONNECTED_GRACE_MS = 4000;
-const STATS_MS = 2000;
+const STATS_MS = 1000;
 const GHOST_MS = 15000;
+const STALL_MS = 3000; // a tile whose frames stopped this long shows "reconnecting"
 const CAMERA = { width: { ideal: 640 }, height: { ideal: 360 }, frameRate: { ideal: 20, max: 30 } };
 const CODECS = { video: "video/vp8", audio: "audio/opus" };
 
@@ -73,6 +74,8 @@ export class MediaClient {
     this.active = false;
     this.quality = "unknown";
     this.lastCounts = null;
+    this.progress = new Map(); // participant -> { frames, at }: when its video last moved
+    this.stalled = new Set();
   }
 
   // --- life cycle --------------------------------------------------------------------------------
@@ -534,7 +537,8 @@ export class MediaClient {
     for (const [mid, participant] of Object.entries(this.tiles.video)) {
       if (!participant) continue;
       shown.add(participant);
-      items.push({ key: participant, participant, mid, ghost: this.ghosts.has(participant) });
+      const ghost = this.ghosts.has(participant) || this.stalled.has(participant);
+      items.push({ key: participant, participant, mid, ghost });
     }
     for (const participant of this.ghosts.keys()) {
       if (!shown.has(participant)) items.push({ key: participant, participant, ghost: true });
@@ -696,6 +700,7 @@ export class MediaClient {
       return;
     }
     const now = await this.stats();
+    this.noteProgress(now.video);
     const before = this.lastCounts ?? { lost: 0, received: 0 };
     this.lastCounts = { lost: now.lost, received: now.received };
     const lost = Math.max(0, now.lost - before.lost);
@@ -703,6 +708,21 @@ export class MediaClient {
     const loss = lost + received > 0 ? lost / (lost + received) : 0;
     const rtt = now.rtt ?? 0;
     this.showQuality(rtt < 0.15 && loss < 0.02 ? "good" : rtt < 0.4 && loss < 0.08 ? "fair" : "poor");
+  }
+
+  /** Tiles whose picture stopped (the publisher's connection dropped) show "reconnecting". */
+  noteProgress(frames) {
+    const at = Date.now();
+    const stalled = new Set();
+    for (const [participant, count] of Object.entries(frames)) {
+      const last = this.progress.get(participant);
+      if (!last || count > last.frames) this.progress.set(participant, { frames: count, at });
+      else if (at - last.at > STALL_MS && !this.mutes[participant]?.video_muted) stalled.add(participant);
+    }
+    for (const participant of this.progress.keys()) if (!(participant in frames)) this.progress.delete(participant);
+    const changed = stalled.size !== this.stalled.size || [...stalled].some((p) => !this.stalled.has(p));
+    this.stalled = stalled;
+    if (changed) this.render();
   }
 
   showQuality(quality) {
