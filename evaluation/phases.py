@@ -263,6 +263,43 @@ TRANSITIONS: dict[str, Transition] = {
 }
 
 
+# Preconditions and actions that capability apps (scoring, ...) add at start-up (AppConfig.ready), so
+# the core keeps one table without importing the apps above it: transition name → [(check, text)].
+EXTRA_PRECONDITIONS: dict[str, list[tuple[Precondition, str]]] = {}
+
+
+def add_precondition(transition: str, check: Precondition, text: str) -> None:
+    """Make ``check`` part of ``transition``'s precondition (idempotent: a repeated text is ignored)."""
+    if transition not in TRANSITIONS:
+        raise KeyError(transition)
+    extras = EXTRA_PRECONDITIONS.setdefault(transition, [])
+    if text not in [t for _, t in extras]:
+        extras.append((check, text))
+
+
+def add_action(rule: ActionRule) -> None:
+    """Add an app's audited action to the ``ACTIONS`` table (idempotent)."""
+    ACTIONS[rule.name] = rule
+
+
+def precondition_problem(name: str, session: EvaluationSession) -> str | None:
+    """The first unmet precondition of transition ``name``: the core's, then the apps' in order."""
+    problem = TRANSITIONS[name].precondition(session)
+    for check, _ in EXTRA_PRECONDITIONS.get(name, ()):
+        if problem:
+            break
+        problem = check(session)
+    return problem
+
+
+def precondition_text(name: str) -> str:
+    t = TRANSITIONS[name]
+    extras = [text for _, text in EXTRA_PRECONDITIONS.get(name, ())]
+    if extras and t.precondition is _none:
+        return "; ".join(extras)
+    return "; ".join([t.precondition_text, *extras])
+
+
 def not_in_phase(name: str, session: EvaluationSession) -> str:
     return gettext("%(name)s: not possible in phase %(phase)s") % {"name": name, "phase": Phase(session.phase).label}
 
@@ -279,7 +316,7 @@ def check_transition(user: Actor, session: EvaluationSession, name: str) -> froz
     roles = require_role(user, session, t.who, name)
     if session.phase not in t.sources:
         raise Refused(not_in_phase(name, session), code="wrong_phase")
-    problem = t.precondition(session)
+    problem = precondition_problem(name, session)
     if problem:
         raise Refused(f"{name}: {problem}", code="precondition")
     return roles
@@ -368,6 +405,12 @@ ACTIONS: dict[str, ActionRule] = {
             "one secret ballot per seated member per round; blank allowed",
         ),
         ActionRule(
+            "give_floor",
+            REVIEW_PHASES,
+            frozenset({Role.HOST}),
+            "give an expert the floor in the shared BIM view (they drive it for everyone), or take it back",
+        ),
+        ActionRule(
             "re_evaluate",
             TERMINAL_PHASES,
             frozenset({Role.HOST}),
@@ -401,7 +444,7 @@ def render_markdown() -> str:
             f"`{t.target.value}`" if t.target else ("one phase back" if t.name == "roll_back" else "the stored phase")
         )
         who = " + ".join(sorted(t.who)) if t.cosign else " or ".join(sorted(t.who))
-        lines.append(f"| `{t.name}` | {_phase_list(t.sources)} | {target} | {who} | {t.precondition_text} |")
+        lines.append(f"| `{t.name}` | {_phase_list(t.sources)} | {target} | {who} | {precondition_text(t.name)} |")
     lines += [
         "",
         "Every transition checks the actor's role in the session and the current phase, writes the new",

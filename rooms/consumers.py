@@ -27,6 +27,8 @@ from django.utils import translation
 from django.utils.translation import get_supported_language_variant, gettext
 from django.utils.translation.trans_real import parse_accept_lang_header
 
+from bim_review import actions as bim_actions
+from bim_review import sharing
 from evaluation import actions
 from evaluation.exceptions import Refused
 from evaluation.middleware import needs_second_factor, second_factor_passed
@@ -35,6 +37,8 @@ from rooms.hub import Frame, SessionHub, attach, detach, presence_data
 from rooms.presence import Connection, roll
 from rooms.protocol import ErrorCode, ProtocolError
 from rooms.snapshot import Viewer
+from scoring import actions as scoring
+from scoring.actions import SavedScore, StaleScore
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +57,7 @@ class Close:
 REFUSAL_CODES = {
     "forbidden": ErrorCode.FORBIDDEN,
     "conflict": ErrorCode.CONFLICT,
+    "stale": ErrorCode.CONFLICT,
 }
 ABUSE_WINDOW_SECONDS = 10.0
 
@@ -114,13 +119,38 @@ def _fresh_user(user_id: int) -> User:
     return User.objects.get(pk=user_id)
 
 
-def _run(session_id: int, user_id: int, language: str, call: Callable[[User], object]) -> int:
+def _run(session_id: int, user_id: int, language: str, call: Callable[[User], object]) -> tuple[int, object]:
     """Run one action for the user, in the page's language (a refusal's reason comes in it), and
-    return the version it produced. The action and the read of the head share one transaction: the
-    action's lock on the session row is held until then, so another process cannot slip in between."""
+    return the version it produced with the action's result. The action and the read of the head
+    share one transaction: the action's lock on the session row is held until then, so another
+    process cannot slip in between."""
     with translation.override(language), transaction.atomic():
-        call(_fresh_user(user_id))
-        return snapshot.head_version(session_id)
+        result = call(_fresh_user(user_id))
+        return snapshot.head_version(session_id), result
+
+
+def _refusal_data(refusal: Refused) -> dict[str, Any] | None:
+    """What a refused tab needs besides the reason: a stale cell's current value and version."""
+    if isinstance(refusal, StaleScore):
+        return {"cell": {"value": refusal.value, "version": refusal.version}}
+    return None
+
+
+def _cell(saved: SavedScore, bid: int, criterion: int) -> dict[str, Any]:
+    return {"cell": {"bid": bid, "criterion": criterion, "value": saved.value, "version": saved.version}}
+
+
+PROGRESS_FIELDS = ("member", "filled", "total", "submitted")
+
+
+def _counts_text(frame: Frame) -> str:
+    """The progress event as everyone but its expert sees it, encoded once for all their sockets."""
+    cached: str | None = frame.__dict__.get("counts_text")
+    if cached is None:
+        data = {key: frame.data[key] for key in PROGRESS_FIELDS if key in frame.data}
+        cached = protocol.encode(protocol.event_frame(frame.type, data, version=frame.version))
+        frame.__dict__["counts_text"] = cached
+    return cached
 
 
 class RoomConsumer(AsyncWebsocketConsumer):
@@ -133,6 +163,11 @@ class RoomConsumer(AsyncWebsocketConsumer):
     snapshot_version: int | None = None
     connection: Connection
     media_joined = False  # this socket offered media: its close may end them (media.leave_later)
+    # The shared BIM view: who holds the floor (read once, then kept by ``bim.floor`` events) and
+    # the models this room may show (read again when a presenter names one not yet known).
+    floor: dict[str, Any] | None = None
+    floor_known = False
+    room_models: frozenset[int] = frozenset()
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         # Channels' dispatch first closes stale database connections, a thread-pool hop for every
@@ -207,7 +242,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
             handler = getattr(self, f"on_{message.type.replace('.', '_')}")
             await handler(message)
         except ProtocolError as exc:
-            await self.send_frame(protocol.error_frame(exc.code, exc.message, exc.ref))
+            await self.send_frame(protocol.error_frame(exc.code, exc.message, exc.ref, exc.data))
             if self.limiter.strike():
                 await self._close(Close.ABUSE)
         except Exception:
@@ -219,15 +254,18 @@ class RoomConsumer(AsyncWebsocketConsumer):
                 protocol.error_frame(ErrorCode.INTERNAL, gettext("the server failed on this request"), ref)
             )
 
-    async def _act(self, message: Any, call: Callable[[User], object]) -> None:
-        """Run one action of the core for this user; ack with the version it produced, or an error."""
+    async def _act(
+        self, message: Any, call: Callable[[User], object], reply: Callable[[Any], dict[str, Any]] | None = None
+    ) -> None:
+        """Run one action of the core for this user; ack with the version it produced (and what
+        ``reply`` makes of the action's result), or an error."""
         try:
-            version = await database_sync_to_async(_run)(self.session_id, self.viewer.user, self.language, call)
+            version, result = await database_sync_to_async(_run)(self.session_id, self.viewer.user, self.language, call)
         except Refused as refusal:
             raise ProtocolError(
-                REFUSAL_CODES.get(refusal.code, ErrorCode.REFUSED), refusal.reason, message.id
+                REFUSAL_CODES.get(refusal.code, ErrorCode.REFUSED), refusal.reason, message.id, _refusal_data(refusal)
             ) from None
-        await self.send_frame(protocol.ack_frame(message.id, version))
+        await self.send_frame(protocol.ack_frame(message.id, version, reply(result) if reply else None))
 
     async def on_hello(self, message: protocol.Hello) -> None:
         head = await database_sync_to_async(snapshot.head_version)(self.session_id)
@@ -344,6 +382,99 @@ class RoomConsumer(AsyncWebsocketConsumer):
         await self.hub.publish("rtc.please_mute", media.please_mute(self.viewer, message.id, message.user))
         await self.send_frame(protocol.ack_frame(message.id))
 
+    async def on_floor(self, message: protocol.Floor) -> None:
+        await self._act(message, lambda user: sharing.do_give_floor(self.session_id, user, message.member))
+
+    async def on_view(self, message: protocol.View) -> None:
+        assert self.hub is not None
+        if not self.floor_known:
+            self.floor = await database_sync_to_async(sharing.current_floor)(self.session_id)
+            self.floor_known = True
+        if not sharing.may_present(self.viewer.roles, self.viewer.member, self.floor):
+            raise ProtocolError(
+                ErrorCode.FORBIDDEN,
+                gettext("only the presenter or the expert given the floor drives the view"),
+                message.id,
+            )
+        if message.model not in self.room_models:
+            self.room_models = await database_sync_to_async(sharing.session_model_ids)(self.session_id)
+            if message.model not in self.room_models:
+                raise ProtocolError(ErrorCode.REFUSED, gettext("no such model in this session"), message.id)
+        data = {
+            "user": self.viewer.user,
+            "name": self.viewer.name,
+            "model": message.model,
+            "viewpoint": message.viewpoint.model_dump(exclude_none=True),
+            "sent_at": message.sent_at,
+        }
+        await self.hub.publish("bim.view", data, ref=message.id, origin=self.connection.conn)
+        await self.send_frame(protocol.ack_frame(message.id))
+
+    async def on_view_sync(self, message: protocol.ViewSync) -> None:
+        assert self.hub is not None
+        await self.hub.publish("bim.view_sync", {"user": self.viewer.user}, ref=message.id)
+
+    # --- the scoring sheet (scoring/actions.py) ------------------------------------------------
+
+    async def on_score_set(self, message: protocol.ScoreSet) -> None:
+        await self._act(
+            message,
+            lambda user: scoring.do_save_score(
+                self.session_id, user, message.bid, message.criterion, message.value, base_version=message.base
+            ),
+            lambda saved: _cell(saved, message.bid, message.criterion),
+        )
+
+    async def on_sheet_submit(self, message: protocol.SheetSubmit) -> None:
+        await self._act(message, lambda user: scoring.do_submit_sheet(self.session_id, user))
+
+    async def on_sheet_recheck(self, message: protocol.SheetRecheck) -> None:
+        await self._act(
+            message,
+            lambda user: scoring.do_request_recheck(self.session_id, user, message.member, reason=message.reason),
+        )
+
+    async def on_prelim_mark(self, message: protocol.PrelimMark) -> None:
+        await self._act(
+            message,
+            lambda user: scoring.do_mark_preliminary(
+                self.session_id, user, message.bid, message.criterion, message.passed, reason=message.reason
+            ),
+        )
+
+    async def on_prelim_conclude(self, message: protocol.PrelimConclude) -> None:
+        await self._act(message, lambda user: scoring.do_conclude_preliminary(self.session_id, user, message.bid))
+
+    async def on_deviation_confirm(self, message: protocol.DeviationConfirm) -> None:
+        await self._act(
+            message,
+            lambda user: scoring.do_confirm_deviation(
+                self.session_id,
+                user,
+                message.bid,
+                message.criterion,
+                reason=message.reason,
+                value=message.value,
+                base_version=message.base,
+            ),
+            lambda saved: _cell(saved, message.bid, message.criterion),
+        )
+
+    async def on_score_correct(self, message: protocol.ScoreCorrect) -> None:
+        await self._act(
+            message,
+            lambda user: scoring.do_correct_score(
+                self.session_id,
+                user,
+                message.bid,
+                message.criterion,
+                message.value,
+                reason=message.reason,
+                explanation=message.explanation,
+                base_version=message.base,
+            ),
+        )
+
     # --- frames to the client -------------------------------------------------------------------
 
     async def send_text(self, text: str) -> None:
@@ -458,3 +589,43 @@ class RoomConsumer(AsyncWebsocketConsumer):
         # The recording's manifest entries: for those who watch the audit trail.
         if self.viewer.reads_audit:
             await self.send_text(frame.text)
+
+    async def bim_view(self, frame: Frame) -> None:
+        # Not back to the presenter's own socket; not to those who may not see models (attendants).
+        if frame.message.get("origin") != self.connection.conn and self.viewer.roles & sharing.VIEWER_ROLES:
+            await self.send_text(frame.text)
+
+    async def bim_view_sync(self, frame: Frame) -> None:
+        if self.viewer.roles & sharing.VIEWER_ROLES:
+            await self.send_text(frame.text)
+
+    async def bim_issue(self, frame: Frame) -> None:
+        # Issues are for those who read them (bim_review.actions.READERS); the others only learn the version.
+        await self.send_text(frame.text if self.viewer.roles & bim_actions.READERS else frame.hidden_text)
+
+    bim_topic_created = bim_topic_changed = bim_comment_added = bim_viewpoint_saved = bim_bcf_imported = bim_issue
+
+    async def bim_floor(self, frame: Frame) -> None:
+        self.floor = frame.data if frame.data.get("member") is not None else None
+        self.floor_known = True
+        await self.send_text(frame.text)
+
+    async def scoring_progress(self, frame: Frame) -> None:
+        """A saved cell: the expert's own tabs learn which cell moved to which version (another tab
+        then reloads it); everyone else gets the counts alone, never a value or a cell."""
+        if self.viewer.member is not None and frame.data.get("member") == self.viewer.member:
+            await self.send_text(frame.text)
+        else:
+            await self.send_text(_counts_text(frame))
+
+    score_deviation_confirmed = scoring_progress
+
+    async def _committee_event(self, frame: Frame) -> None:
+        """Evaluation data the committee works on (prices under review, corrections after the
+        summary): for the committee, the host and the supervisor; an attendant gets the version."""
+        await self.send_text(frame.text if self.viewer.whole_committee else frame.hidden_text)
+
+    price_corrected = _committee_event
+    price_policy_set = _committee_event
+    price_low_explained = _committee_event
+    score_corrected = _committee_event

@@ -10,10 +10,14 @@ Client frames are JSON objects with a ``type`` and, optionally, an ``id`` the se
 from __future__ import annotations
 
 import json
+import re
+from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from django.core.serializers.json import DjangoJSONEncoder
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, PlainValidator, StringConstraints, TypeAdapter, ValidationError
+
+from bim_review.protocol import Viewpoint
 
 # --- limits -------------------------------------------------------------------------------------
 
@@ -32,6 +36,19 @@ MAX_SDP = 64 * 1024
 MAX_CANDIDATE = 1024
 LARGE_FRAME_BYTES = MAX_SDP + 1024
 LARGE_FRAME_TYPES = frozenset({"rtc.offer"})
+CellVersion = Annotated[int, Field(ge=0, le=2**53)]
+MAX_SCORE_TEXT = 12
+_SCORE_TEXT = re.compile(r"-?[0-9]{1,6}(\.[0-9]{1,4})?")
+
+
+def _score_value(value: object) -> Decimal:
+    """A score as the sheet sends it: decimal text ("7.5"), never a float, so no binary rounding."""
+    if not isinstance(value, str) or len(value) > MAX_SCORE_TEXT or not _SCORE_TEXT.fullmatch(value.strip()):
+        raise ValueError("not a number: write a decimal such as 7.5")
+    return Decimal(value.strip())
+
+
+ScoreValue = Annotated[Decimal, PlainValidator(_score_value)]
 
 
 class ErrorCode:
@@ -52,11 +69,12 @@ class ErrorCode:
 class ProtocolError(Exception):
     """A client frame that cannot be accepted; the consumer turns it into an ``error`` frame."""
 
-    def __init__(self, code: str, message: str, ref: str | None = None) -> None:
+    def __init__(self, code: str, message: str, ref: str | None = None, data: dict[str, Any] | None = None) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
         self.ref = ref
+        self.data = data
 
 
 # --- client → server ----------------------------------------------------------------------------
@@ -204,6 +222,101 @@ class RtcPin(_Client):
     user: PositiveId | None
 
 
+class View(_Client):
+    """The presenter's view of one BIM model, as viewpoint JSON (bim_review/protocol.py ``Viewpoint``), for
+    everyone following. ``sent_at`` is the sender's clock (ms), passed on untouched to measure delay."""
+
+    type: Literal["view"]
+    model: PositiveId
+    viewpoint: Viewpoint
+    sent_at: Annotated[float, Field(ge=0, allow_inf_nan=False)] | None = None
+
+
+class ViewSync(_Client):
+    """A follower who just arrived asks whoever presents to send their view again."""
+
+    type: Literal["view_sync"]
+
+
+class Floor(_Client):
+    """The host gives a seated member the floor in the shared BIM view, or takes it back (``null``)."""
+
+    type: Literal["floor"]
+    member: PositiveId | None
+
+
+# --- the scoring sheet (scoring/actions.py) ------------------------------------------------------
+
+
+class ScoreSet(_Client):
+    """Save one cell of the expert's own sheet. ``base`` is the cell's version the page last saw (0 for
+    a cell never saved): a write from a stale page is refused, so another tab's value is never lost
+    unseen. ``value`` null clears the cell."""
+
+    type: Literal["score.set"]
+    bid: PositiveId
+    criterion: PositiveId
+    value: ScoreValue | None
+    base: CellVersion
+
+
+class SheetSubmit(_Client):
+    """The expert hands in their sheet; it is read-only to them afterwards."""
+
+    type: Literal["sheet.submit"]
+
+
+class SheetRecheck(_Client):
+    """The leader asks a member to re-check their submitted sheet, which opens it to them again."""
+
+    type: Literal["sheet.recheck"]
+    member: PositiveId
+    reason: Text
+
+
+class PrelimMark(_Client):
+    """A member's preliminary-review mark on one criterion of one bid; a fail needs a reason."""
+
+    type: Literal["prelim.mark"]
+    bid: PositiveId
+    criterion: PositiveId
+    passed: bool
+    reason: Reason = ""
+
+
+class PrelimConclude(_Client):
+    """The leader records the committee's conclusion on a bid (``null``: on every bid whose marks are
+    complete): unanimous, or the majority with each dissent kept."""
+
+    type: Literal["prelim.conclude"]
+    bid: PositiveId | None = None
+
+
+class DeviationConfirm(_Client):
+    """The expert answers a deviation warning on their own cell with a written reason: keeps the
+    value (``value`` null) or changes it."""
+
+    type: Literal["deviation.confirm"]
+    bid: PositiveId
+    criterion: PositiveId
+    reason: Text
+    value: ScoreValue | None = None
+    base: CellVersion
+
+
+class ScoreCorrect(_Client):
+    """After the summary: the expert changes their own score for one of the four reasons of Order 87
+    Art. 64, with an explanation."""
+
+    type: Literal["score.correct"]
+    bid: PositiveId
+    criterion: PositiveId
+    value: ScoreValue
+    reason: Literal["arithmetic", "out_of_range", "objective_differs", "abnormal"]
+    explanation: Text
+    base: CellVersion
+
+
 ClientMessage = Annotated[
     Hello
     | Resync
@@ -224,7 +337,17 @@ ClientMessage = Annotated[
     | RtcLeave
     | RtcMute
     | RtcPleaseMute
-    | RtcPin,
+    | RtcPin
+    | View
+    | ViewSync
+    | Floor
+    | ScoreSet
+    | SheetSubmit
+    | SheetRecheck
+    | PrelimMark
+    | PrelimConclude
+    | DeviationConfirm
+    | ScoreCorrect,
     Field(discriminator="type"),
 ]
 CLIENT_TYPES: tuple[str, ...] = (
@@ -248,6 +371,16 @@ CLIENT_TYPES: tuple[str, ...] = (
     "rtc.mute",
     "rtc.please_mute",
     "rtc.pin",
+    "view",
+    "view_sync",
+    "floor",
+    "score.set",
+    "sheet.submit",
+    "sheet.recheck",
+    "prelim.mark",
+    "prelim.conclude",
+    "deviation.confirm",
+    "score.correct",
 )
 _client_adapter: TypeAdapter[ClientMessage] = TypeAdapter(ClientMessage)
 
@@ -311,14 +444,34 @@ VERSIONED_EVENTS: frozenset[str] = frozenset(
         "cosign.requested",
         "opening.imported",
         "re_evaluation.created",
+        "bim.model_attached",
         "host.notice",
         "chat.message",
         "sealed.access_refused",
         "session.edited",
+        "bim.floor",
+        # BIM issues (bim_review/actions.py).
+        "bim.topic_created",
+        "bim.topic_changed",
+        "bim.comment_added",
+        "bim.viewpoint_saved",
+        "bim.bcf_imported",
+        # scoring (scoring/actions.py)
+        "scoring.scheme_copied",
+        "scoring.float_drawn",
+        "preliminary.progress",
+        "preliminary.concluded",
+        "price.corrected",
+        "price.policy_set",
+        "price.low_explained",
+        "scoring.progress",
+        "sheet.submitted",
+        "sheet.recheck_requested",
+        "score.deviation_confirmed",
+        "score.corrected",
     }
 )
 # Room-only events: they change nothing in the database and carry no version.
-EPHEMERAL_EVENTS: frozenset[str] = frozenset({"presence", "hand.raised", "hand.lowered", "typing"})
 # Media frames (rtc/): the worker's answer and events, and the host's request; no version either.
 MEDIA_EVENTS: frozenset[str] = frozenset(
     {
@@ -331,6 +484,9 @@ MEDIA_EVENTS: frozenset[str] = frozenset(
         "rtc.please_mute",
         "rtc.recording",
     }
+)
+EPHEMERAL_EVENTS: frozenset[str] = frozenset(
+    {"presence", "hand.raised", "hand.lowered", "typing", "bim.progress", "bim.view", "bim.view_sync"}
 )
 
 
@@ -353,15 +509,20 @@ def ping_frame(version: int) -> dict[str, Any]:
     return {"type": "ping", "version": version}
 
 
-def ack_frame(ref: str | None, version: int | None = None) -> dict[str, Any]:
+def ack_frame(ref: str | None, version: int | None = None, data: dict[str, Any] | None = None) -> dict[str, Any]:
     frame: dict[str, Any] = {"type": "ack", "ref": ref}
     if version is not None:
         frame["version"] = version
+    if data is not None:
+        frame["data"] = data
     return frame
 
 
-def error_frame(code: str, message: str, ref: str | None = None) -> dict[str, Any]:
-    return {"type": "error", "code": code, "message": message[:500], "ref": ref}
+def error_frame(code: str, message: str, ref: str | None = None, data: dict[str, Any] | None = None) -> dict[str, Any]:
+    frame: dict[str, Any] = {"type": "error", "code": code, "message": message[:500], "ref": ref}
+    if data is not None:
+        frame["data"] = data
+    return frame
 
 
 def encode(frame: dict[str, Any]) -> str:

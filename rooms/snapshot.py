@@ -16,6 +16,7 @@ from django.db import connection, transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from bim_review.sharing import current_floor
 from evaluation.declarations import RECUSAL_GROUNDS
 from evaluation.exceptions import Refused
 from evaluation.models import AuditEvent, CommitteeMember, ElectionRound, EvaluationSession, Phase, SessionVenue
@@ -29,6 +30,7 @@ from evaluation.permissions import (
     session_roles,
 )
 from evaluation.phases import ACTIONS, available_transitions
+from rooms.scoring_view import scoring_part
 
 NOTICES = 50
 CHAT = 200
@@ -196,6 +198,8 @@ def build(user: Actor, session_id: int, viewer: Viewer, language: str | None = N
             "notices": [n for n in _feed(session, "host.notice", NOTICES) if viewer.addressed_by(n.get("venue"))],
             "chat": _feed(session, "chat.message", CHAT) if viewer.reads_chat and not session.is_sealed else [],
             "audit": None,
+            # The expert who drives the shared BIM view, if the host gave anyone the floor.
+            "floor": current_floor(session.pk),
         }
         if viewer.reads_audit:
             events = AuditEvent.objects.filter(session=session).order_by("-seq")[:AUDIT]
@@ -203,6 +207,9 @@ def build(user: Actor, session_id: int, viewer: Viewer, language: str | None = N
                 {"version": e.seq, "kind": e.kind, "actor": e.actor_name, "at": e.at, "hash": e.hash[:12]}
                 for e in reversed(events)
             ]
+        data["scoring"] = (
+            scoring_part(user, session, viewer.member, viewer.whole_committee) if isinstance(user, User) else None
+        )
         if session.is_sealed:
             data["sealed_notice"] = _("评标会已封存：封存期间不能查看或修改评审数据。")
         return session.audit_seq, data

@@ -28,6 +28,7 @@ from evaluation.models import CommitteeMember, EvaluationSession, Phase, Session
 from evaluation.permissions import Role, session_roles
 from evaluation.phases import TRANSITIONS
 from rooms import media
+from scoring.ui import sheet_strings
 
 ROOM_ROLES = frozenset({Role.MEMBER, Role.LEADER, Role.REVIEWER, Role.HOST, Role.SUPERVISOR})
 CONSOLE_ROLES = frozenset({Role.HOST, Role.SUPERVISOR})
@@ -152,6 +153,7 @@ def _strings() -> dict[str, Any]:
         "roles": ROLE_LABELS,
         "venue_kinds": {str(k.value): k.label for k in SessionVenue.Kind},
         "media": media.MEDIA_STRINGS,
+        "scoring": sheet_strings(),
     }
 
 

@@ -1,8 +1,19 @@
 from __future__ import annotations
 
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class ScoringConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "scoring"
+    verbose_name = _("评分")
+
+    def ready(self) -> None:
+        from django.db.models.signals import post_migrate
+
+        from scoring.phases import register
+        from scoring.templates_io import ensure_seed_templates
+
+        register()
+        post_migrate.connect(ensure_seed_templates, sender=self)

@@ -32,8 +32,14 @@ from evaluation.models import (
 )
 from evaluation.opening import import_opening_record
 from evaluation.phases import MAIN_LINE
+from scoring import actions as scoring_actions
+from scoring import queries as scoring_queries
+from scoring.models import LotScheme, ScoringTemplate
 
 PASSWORD = "correct-horse-battery-staple"
+# The seeded templates (scoring/fixtures/templates).
+COMPREHENSIVE = "综合评估法（房建市政施工示例）"
+LOWEST_PRICE = "经评审的最低投标价法（示例）"
 
 
 def credit_code(seed: str) -> str:
@@ -191,6 +197,55 @@ def elect(cast: Cast, leader: User) -> None:
         actions.do_cast_vote(cast.session, user, target)
 
 
+def give_scheme(cast: Cast, template: str = COMPREHENSIVE) -> LotScheme:
+    """The lot's copy of a seeded scoring template (made once)."""
+    scheme = LotScheme.objects.filter(lot=cast.lot).first()
+    if scheme is None:
+        scheme = scoring_actions.copy_template(cast.lot, ScoringTemplate.objects.get(name=template), cast.host)
+    return scheme
+
+
+def seated_users(cast: Cast) -> list[User]:
+    return [u for u in cast.committee if cast.member(u).is_seated]
+
+
+def pass_preliminary(cast: Cast) -> None:
+    """Every seated member passes every open bid on every preliminary criterion; the leader concludes."""
+    criteria = scoring_queries.preliminary_criteria(cast.session)
+    concluded = {s.bid.id for s in scoring_queries.preliminary_status(cast.session, cast.host) if s.concluded}
+    bids = [b for b in cast.lot.bids.order_by("anonymous_label") if b.pk not in concluded]
+    if not bids:
+        return
+    for user in seated_users(cast):
+        for bid in bids:
+            for criterion in criteria:
+                scoring_actions.do_mark_preliminary(cast.session, user, bid.pk, criterion.pk, True)
+    leader = cast.refresh().leader()
+    assert leader is not None
+    scoring_actions.do_conclude_preliminary(cast.session, leader.user)
+
+
+def score_all(cast: Cast) -> None:
+    """Every seated member whose sheet is open fills its empty cells with full points and submits."""
+    for user in seated_users(cast):
+        sheet = scoring_queries.member_sheet(cast.session, user)
+        if sheet.submitted:
+            continue
+        for bid in sheet.bids:
+            for criterion in sheet.criteria:
+                cell = sheet.cells.get((bid.id, criterion.id))
+                if cell is None or cell.value is None:
+                    scoring_actions.do_save_score(
+                        cast.session,
+                        user,
+                        bid.id,
+                        criterion.id,
+                        criterion.max_points,
+                        base_version=cell.version if cell else 0,
+                    )
+        scoring_actions.do_submit_sheet(cast.session, user)
+
+
 def prepare(cast: Cast, phase: Phase) -> None:
     """Do what the session's people do before the host may move the session into ``phase``."""
     if phase == Phase.DECLARATIONS:
@@ -201,6 +256,11 @@ def prepare(cast: Cast, phase: Phase) -> None:
         elect(cast, cast.li)
         if not BidOpeningRecord.objects.filter(lot=cast.lot).exists():
             import_opening_record(cast.lot, opening_json(cast), cast.host)
+        give_scheme(cast)
+    elif phase == Phase.DETAILED_REVIEW:
+        pass_preliminary(cast)
+    elif phase == Phase.SUMMARY:
+        score_all(cast)
 
 
 MAIN_LINE_TRANSITIONS = {

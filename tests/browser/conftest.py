@@ -30,6 +30,8 @@ CHROMIUM_ARGS = [
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
+    # WebGL (the BIM viewer) on the CPU: since Chromium 144 --disable-gpu needs this for SwiftShader.
+    "--enable-unsafe-swiftshader",
 ]
 # Media: a fake camera and microphone allowed without a prompt, sound without a gesture, and ICE on
 # loopback with real addresses (no mDNS names), which the media worker gathers on too (rtc/).

@@ -128,7 +128,7 @@ export class RoomClient {
    * @param {(state: string, code?: number) => void} options.onConnection connecting, connected, reconnecting, closed
    * @param {(text: string) => void} options.onError an error frame that answers no pending request
    */
-  constructor({ path, pingSeconds, onChange, onConnection, onError }) {
+  constructor({ path, pingSeconds, onChange, onConnection, onError, onEvent = null }) {
     const scheme = location.protocol === "https:" ? "wss" : "ws";
     this.url = `${scheme}://${location.host}${path}`;
     this.onChange = onChange;
@@ -140,6 +140,7 @@ export class RoomClient {
       for (const listener of this.connectionListeners) listener(state, code);
     };
     this.onError = onError;
+    this.onEvent = onEvent; // a page's own versioned events (the scoring sheet's), after the shared ones
     this.watchdogMs = Math.max(15000, 3 * 1000 * (pingSeconds || 5));
     this.state = null; // the snapshot's data, kept up to date by the events
     this.version = 0; // the last version applied
@@ -209,6 +210,7 @@ export class RoomClient {
     this.resyncInFlight = false;
     for (const [id, entry] of this.pending) {
       showError(entry.slot, this.strings?.lost_request ?? "");
+      if (entry.onError) entry.onError({ type: "error", code: "lost", message: this.strings?.lost_request ?? "" });
       this.pending.delete(id);
     }
     if (FINAL_CLOSE_CODES.has(code)) {
@@ -233,7 +235,7 @@ export class RoomClient {
   }
 
   /** A request whose ack or error is shown in ``slot`` (the error text beside its control). */
-  request(frame, { slot = null, onAck = null } = {}) {
+  request(frame, { slot = null, onAck = null, onError = null } = {}) {
     if (!this.connected) {
       showError(slot, this.strings?.not_connected ?? "");
       return null;
@@ -242,7 +244,7 @@ export class RoomClient {
     const id = this.send(frame);
     const now = Date.now();
     for (const [old, entry] of this.pending) if (now - entry.at > PENDING_MS) this.pending.delete(old);
-    this.pending.set(id, { slot, onAck, at: now });
+    this.pending.set(id, { slot, onAck, onError, at: now });
     return id;
   }
 
@@ -283,6 +285,7 @@ export class RoomClient {
       const text = `${this.strings?.error ?? ""} ${frame.code}: ${frame.message}`.trim();
       if (entry) showError(entry.slot, text);
       else this.onError(text);
+      if (entry?.onError) entry.onError(frame);
       return;
     }
     if (entry) {
@@ -376,6 +379,7 @@ export class RoomClient {
       if (state.audit.length > AUDIT_KEEP) state.audit.splice(0, state.audit.length - AUDIT_KEEP);
     }
     if (RESYNC_AFTER.has(frame.type)) this.resync(frame.version);
+    if (this.onEvent) this.onEvent(frame, this);
   }
 
   ephemeral(frame) {
@@ -464,7 +468,7 @@ export class RoomPage {
    * The shell of a room page: connection and phase banners, members by venue, notices, hands, chat
    * and transitions. ``render`` is the page's own part, called after the shared parts.
    */
-  constructor({ render = () => {}, memberControls = null } = {}) {
+  constructor({ render = () => {}, memberControls = null, onEvent = null } = {}) {
     this.config = readJSON("room-config");
     this.strings = readJSON("room-strings");
     this.ui = this.strings.ui;
@@ -477,6 +481,7 @@ export class RoomPage {
       onChange: () => this.render(),
       onConnection: (state, code) => this.showConnection(state, code),
       onError: (text) => showError(document.getElementById("room-error"), text),
+      onEvent: onEvent ? (frame, client) => onEvent(frame, client) : null,
     });
     this.client.strings = this.ui;
     this.wireHand();

@@ -1,7 +1,8 @@
 // The room page of a committee member (also the reviewer's, the host's and the supervisor's view of
 // the room): the shared parts, plus what the current phase asks of this member — their check-in,
-// their two declarations, their ballot.
+// their two declarations, their ballot, their scoring sheet (scoring/static/scoring/sheet.js).
 
+import { Sheet, renderScoring } from "../scoring/sheet.js";
 import { RoomPage, el, errorSlot, fmt, formatTime, keyed, myMember, showError } from "./room.js";
 
 function renderCheckIn(state, page) {
@@ -130,11 +131,15 @@ function wireForms(page) {
   });
 }
 
+let sheet = null;
 const page = new RoomPage({
   render(state, self) {
     const shown = [renderCheckIn(state, self), renderDeclarations(state, self), renderElection(state, self)];
+    shown.push(renderScoring(state, self, sheet));
     document.getElementById("my-actions-none").hidden = shown.some(Boolean);
   },
+  onEvent: (frame, client) => sheet.apply(frame, client),
 });
+sheet = new Sheet(page);
 wireForms(page);
 page.start();
