@@ -12,8 +12,10 @@ class ScoringConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_migrate
 
+        from scoring.groups import ensure_host_permissions
         from scoring.phases import register
         from scoring.templates_io import ensure_seed_templates
 
         register()
         post_migrate.connect(ensure_seed_templates, sender=self)
+        post_migrate.connect(ensure_host_permissions, sender=self)
