@@ -22,6 +22,7 @@ from evaluation.models import (
     BidOpeningRecord,
     Category,
     CommitteeMember,
+    EvaluationMethod,
     EvaluationSession,
     Expert,
     Lot,
@@ -35,11 +36,12 @@ from evaluation.phases import MAIN_LINE
 from scoring import actions as scoring_actions
 from scoring import queries as scoring_queries
 from scoring.models import LotScheme, ScoringTemplate
+from scoring.templates_io import SEEDED
 
 PASSWORD = "correct-horse-battery-staple"
 # The seeded templates (scoring/fixtures/templates).
-COMPREHENSIVE = "综合评估法（房建市政施工示例）"
-LOWEST_PRICE = "经评审的最低投标价法（示例）"
+COMPREHENSIVE = SEEDED[EvaluationMethod.COMPREHENSIVE]
+LOWEST_PRICE = SEEDED[EvaluationMethod.LOWEST_EVALUATED_PRICE]
 
 
 def credit_code(seed: str) -> str:
