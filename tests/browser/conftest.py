@@ -33,10 +33,18 @@ DEMO_PASSWORD = "pingbiao-demo-2026"
 
 
 @pytest.fixture(scope="session")
-def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    data = tmp_path_factory.mktemp("demo-server")
-    env = embedded_env(str(data))
+def demo_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """The environment of the demo server: its data folder (SQLite, media) and demo mode. A test
+    runs ``manage.py`` or a script in it to prepare data the browser then works on."""
+    env = embedded_env(str(tmp_path_factory.mktemp("demo-server")))
     env["EVAL_DEMO"] = "1"
+    return env
+
+
+@pytest.fixture(scope="session")
+def demo_server(demo_env: dict[str, str]) -> Iterator[str]:
+    env = demo_env
+    data = Path(env["DATA_DIR"])
     log = data / "server.log"
     python = sys.executable
     for step in (["migrate", "--noinput"], ["seed_demo"]):

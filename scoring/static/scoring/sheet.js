@@ -63,6 +63,7 @@ export class Sheet {
     this.ui = page.strings.scoring;
     this.pending = new Map(); // cell key -> { value, id }
     this.timers = new Map(); // cell key -> debounce timer
+    this.queued = new Map(); // cell key -> the save to send once the one in flight is answered
     this.notes = new Map(); // cell key -> { state, text } shown after a refusal or a change elsewhere
   }
 
@@ -130,7 +131,9 @@ export class Sheet {
     const text = input.value.trim();
     const saved = this.cell(bid, criterion.id);
     const cellNode = input.closest("td");
-    if (same(text, saved?.value) && !this.pending.has(key)) {
+    const inFlight = this.pending.get(key);
+    if (inFlight && same(text, inFlight.value)) return; // already on its way
+    if (same(text, saved?.value) && !inFlight) {
       this.notes.delete(key);
       this.showCell(cellNode, saved ? "saved" : "empty", "");
       return;
@@ -141,7 +144,12 @@ export class Sheet {
       return;
     }
     this.showCell(cellNode, "dirty", "");
-    const save = () => this.save(cellNode, key, bid, criterion.id, text);
+    // One save per cell at a time, each on the version the previous one returned: a newer entry
+    // typed meanwhile goes once the one in flight is answered.
+    const save = () => {
+      if (this.pending.has(key)) this.queued.set(key, () => this.schedule(input, criterion, bid, true));
+      else this.save(cellNode, key, bid, criterion.id, text);
+    };
     if (immediate) save();
     else this.timers.set(key, setTimeout(save, SAVE_DELAY_MS));
   }
@@ -157,6 +165,7 @@ export class Sheet {
         this.notes.delete(key);
         if (ack.data?.cell) this.storeCell(ack.data.cell);
         this.refreshCell(cellNode, bid, criterion);
+        this.runQueued(key);
       },
       // Refused: the cell says why and keeps the typed text. A conflict (another tab saved first)
       // takes the server's value from a fresh snapshot, so nothing stale stays on screen.
@@ -171,6 +180,7 @@ export class Sheet {
         }
         this.notes.set(key, { state: conflict ? "conflict" : "refused", text });
         this.showCell(cellNode, conflict ? "conflict" : "refused", text);
+        this.queued.delete(key); // the entry behind a refused one waits for the expert to look again
         if (conflict) this.page.client.resync();
       },
     });
@@ -180,6 +190,12 @@ export class Sheet {
     }
     this.pending.set(key, { value: frame.value, id });
     this.showCell(cellNode, "saving", this.ui.saving);
+  }
+
+  runQueued(key) {
+    const next = this.queued.get(key);
+    this.queued.delete(key);
+    if (next) next();
   }
 
   showCell(cellNode, state, text) {
