@@ -20,6 +20,7 @@ SHEET_STRINGS: dict[str, Promise] = {
     "col_status": _("状态"),
     "col_criterion": _("评分因素"),
     "col_max": _("满分"),
+    "typed_total": _("评分合计（不含价格分）"),
     "col_rank": _("排名"),
     "col_bid": _("投标人"),
     "col_total": _("总分"),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 from channels.db import database_sync_to_async
 
@@ -48,6 +50,12 @@ async def test_members_mark_and_the_leader_concludes_over_the_socket(cast, join)
     assert len(snapshot_part["prelim"]["marks"]) == len(bids) * len(criteria), "chen's own marks"
 
 
+def _typed_totals(cast: Cast) -> dict[int, Decimal]:
+    """What ``_fill`` puts on each bid: the step of every typed criterion."""
+    step_sum = sum((c.step for c in typed_criteria(cast)), Decimal(0))
+    return {bid.pk: step_sum for bid in Bid.objects.filter(lot=cast.lot)}
+
+
 def _fill(cast: Cast, user) -> None:
     for bid in Bid.objects.filter(lot=cast.lot).order_by("pk"):
         for criterion in typed_criteria(cast):
@@ -58,7 +66,9 @@ async def test_the_leader_asks_a_member_to_recheck_a_submitted_sheet(detailed, j
     cast = detailed
     await database_sync_to_async(_fill)(cast, cast.zhang)
     zhang, li, chen = [await enter(join, cast, u) for u in (cast.zhang, cast.li, cast.chen)]
-    assert (await zhang.request({"type": "sheet.submit"}))["type"] == "ack"
+    totals = await database_sync_to_async(_typed_totals)(cast)
+    submitted = await zhang.request({"type": "sheet.submit", "totals": {str(b): str(t) for b, t in totals.items()}})
+    assert submitted["type"] == "ack", submitted
     zhang_member = await database_sync_to_async(lambda: cast.member(cast.zhang).pk)()
     asked = {"type": "sheet.recheck", "member": zhang_member, "reason": "第3项与评分标准不符，请复核"}
     refused = await chen.request(asked)
@@ -68,6 +78,7 @@ async def test_the_leader_asks_a_member_to_recheck_a_submitted_sheet(detailed, j
     assert event["data"]["member"] == zhang_member
     sheet = await ScoreSheet.objects.aget(session=cast.session, member_id=zhang_member)
     assert sheet.submitted_at is None and sheet.recheck_reason
+    assert {int(b): Decimal(t) for b, t in sheet.declared_totals.items()} == totals, "the totals the page showed"
     resync = await join(cast.zhang, cast.session.pk)
     mine = (await resync.expect("snapshot"))["data"]["scoring"]["sheet"]
     assert mine["editable"] is True and mine["recheck"]["reason"] == asked["reason"]

@@ -38,6 +38,14 @@ function scaled(text) {
   return sign ? -value : value;
 }
 
+/** The inverse of ``scaled``: an integer of ten-thousandths as decimal text ("12.5"). */
+function unscaled(value) {
+  const sign = value < 0 ? "-" : "";
+  const abs = Math.abs(value);
+  const frac = String(abs % 10000).padStart(4, "0").replace(/0+$/, "");
+  return `${sign}${Math.floor(abs / 10000)}${frac ? `.${frac}` : ""}`;
+}
+
 /** Do two decimal texts (or nulls) mean the same score? "7.5" and "7.50" do. */
 function same(a, b) {
   if (a === null || a === undefined || a === "") return b === null || b === undefined || b === "";
@@ -69,6 +77,17 @@ export class Sheet {
 
   get state() {
     return this.page.state?.scoring ?? null;
+  }
+
+  /** [bid id, the total of this expert's saved cells as decimal text] for every bid of the sheet. */
+  totals() {
+    const sheet = this.state?.sheet;
+    if (!sheet) return [];
+    const sums = new Map(sheet.bids.map((bid) => [bid, 0]));
+    for (const c of sheet.cells) {
+      if (c.value !== null && sums.has(c.bid)) sums.set(c.bid, sums.get(c.bid) + scaled(String(c.value)));
+    }
+    return Array.from(sums, ([bid, sum]) => [bid, unscaled(sum)]);
   }
 
   cell(bid, criterion) {
@@ -299,7 +318,11 @@ function renderSheet(scoring, page, sheet) {
       el("p", { class: "notice sheet-recheck", role: "alert", hidden: true }),
       el("p", { class: "hint sheet-status" }),
       el("div", { class: "notice sheet-warnings", hidden: true }, el("strong", { text: ui.warnings_title }), el("ul")),
-      el("div", { class: "sheet-scroll" }, el("table", { class: "list sheet" }, el("thead", {}, el("tr")), el("tbody"))),
+      el(
+        "div",
+        { class: "sheet-scroll" },
+        el("table", { class: "list sheet" }, el("thead", {}, el("tr")), el("tbody"), el("tfoot", {}, el("tr", { class: "totals" }))),
+      ),
       el(
         "p",
         { class: "controls" },
@@ -308,7 +331,9 @@ function renderSheet(scoring, page, sheet) {
       ),
     );
     body.querySelector("#sheet-submit").addEventListener("click", () => {
-      page.client.request({ type: "sheet.submit" }, { slot: body.querySelector('[data-error-for="sheet-submit"]') });
+      // The totals the expert saw go with the sheet: the summary checks them (arithmetic, Art. 64).
+      const totals = Object.fromEntries(sheet.totals().map(([bid, total]) => [String(bid), total]));
+      page.client.request({ type: "sheet.submit", totals }, { slot: body.querySelector('[data-error-for="sheet-submit"]') });
     });
   }
   const bids = scoring.bids.filter((b) => b.status !== "failed");
@@ -363,6 +388,16 @@ function renderSheet(scoring, page, sheet) {
         }
       }
       for (const stale of byBid.values()) stale.remove();
+    },
+  );
+  const totals = new Map(sheet.totals());
+  keyed(
+    body.querySelector("tfoot tr"),
+    [{ id: "criterion" }, { id: "max" }, ...bids],
+    (b) => b.id,
+    (b) => el(b.id === "criterion" ? "th" : "td", { class: "num", dataset: { totalFor: b.id } }),
+    (node, b) => {
+      node.textContent = b.id === "criterion" ? ui.typed_total : b.id === "max" ? "" : totals.get(b.id) ?? "0";
     },
   );
 }
