@@ -31,7 +31,7 @@ RULES = (
         "mark_preliminary",
         frozenset({Phase.PRELIMINARY_REVIEW}),
         frozenset({Role.MEMBER}),
-        "a member's own pass/fail per criterion per bid, a reason on fail; changeable until the bid is concluded",
+        "a member's own pass/fail per criterion per bid (or a whole bid passed at once), a reason on fail",
     ),
     ActionRule(
         "conclude_preliminary",

@@ -26,6 +26,7 @@ from evaluation.protocol import LotRules
 from scoring import ocds, rules
 from scoring.models import (
     Criterion,
+    CriterionGroup,
     LotScheme,
     PreliminaryConclusion,
     PreliminaryCriterion,
@@ -348,7 +349,11 @@ def member_sheet(session: EvaluationSession, viewer: Actor) -> SheetView:
         submitted,
         bool(sheet and sheet.recheck_requested_at and not submitted),
     )
-    warnings = [f for f in run_checks(session) if f.kind == "deviation" and f.blocking and member.pk in f.members]
+    try:
+        findings = run_checks(session)
+    except Refused:
+        findings = []  # the leader sees why in summary_problem; the member's sheet still reads
+    warnings = [f for f in findings if f.kind == "deviation" and f.blocking and member.pk in f.members]
     return SheetView(
         member=member.pk,
         bids=bids,
@@ -362,9 +367,13 @@ def member_sheet(session: EvaluationSession, viewer: Actor) -> SheetView:
     )
 
 
-def member_progress(session: EvaluationSession, member: CommitteeMember) -> Progress:
-    """One member's progress (what a saved cell broadcasts)."""
-    return next(p for p in progress(session) if p.member == member.pk)
+def sheet_counts(sheet: ScoreSheet, in_review: list[int], scheme_id: int) -> tuple[int, int]:
+    """(cells filled, cells to fill) of one sheet: what a saved cell broadcasts."""
+    typed = Criterion.objects.filter(scheme_id=scheme_id).exclude(group=CriterionGroup.PRICE)
+    filled = ScoreCell.objects.filter(
+        sheet=sheet, value__isnull=False, bid_id__in=in_review, criterion__in=typed.values("pk")
+    ).count()
+    return filled, len(in_review) * typed.count()
 
 
 def progress(session: EvaluationSession) -> list[Progress]:
@@ -560,15 +569,21 @@ def _compute(session: EvaluationSession, data: _Inputs, draws: rules.Draws) -> r
         price = rules.price_scores(passed, data.settings.price) if passed else None
         scores = price.scores if price is not None else {}
         declared = {(e, b): total + scores.get(b, Decimal(0)) for (e, b), total in declared.items()}
-    return rules.compute_summary(
-        data.settings,
-        criteria,
-        bid_inputs,
-        [str(m.pk) for m in data.members],
-        data.scores,
-        declared_totals=declared,
-        draws=draws,
-    )
+    try:
+        return rules.compute_summary(
+            data.settings,
+            criteria,
+            bid_inputs,
+            [str(m.pk) for m in data.members],
+            data.scores,
+            declared_totals=declared,
+            draws=draws,
+        )
+    except rules.RuleError as exc:
+        # A setting this committee or these bids cannot meet (drop_widest with seven members ...).
+        raise Refused(
+            gettext("the lot's scoring rules cannot be applied: %(problem)s") % {"problem": exc}, code="precondition"
+        ) from exc
 
 
 def _label(bids: dict[int, Bid], bid: str | None) -> str:
@@ -687,7 +702,10 @@ def summary_problem(session: EvaluationSession) -> str | None:
     missing = _all_submitted(session)
     if missing:
         return gettext("score sheets not submitted: %(names)s") % {"names": "、".join(missing)}
-    blocking = [f.message for f in run_checks(session) if f.blocking]
+    try:
+        blocking = [f.message for f in run_checks(session) if f.blocking]
+    except Refused as refusal:
+        return refusal.reason
     if blocking:
         more = len(blocking) - 3
         text = "；".join(blocking[:3]) + (gettext(" (and %(n)s more)") % {"n": more} if more > 0 else "")
@@ -728,7 +746,7 @@ def _summary_inputs(session: EvaluationSession) -> tuple[_Inputs, rules.Summary]
     draws = _recorded_draws(session)
     try:
         result = _compute(session, data, draws)
-    except rules.RuleError:
+    except Refused:
         if draws.rank is None:
             raise
         # Corrections changed which bids tie: the old draw does not cover them; draw again.
