@@ -71,6 +71,13 @@ MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(DATA_DIR / "media"))).resolve()
 MEDIA_URL = "/media/"
 STATIC_ROOT = Path(env_str("STATIC_ROOT", str(DATA_DIR / "static"))).resolve()
 STATIC_URL = "/static/"
+# Browser libraries come from npm (package.json; `make run` runs `npm install`), served as they are:
+# the viewer's import map points at three's ES modules here. Only the folders pages import from.
+NODE_MODULES = BASE_DIR / "node_modules"
+STATICFILES_DIRS = [
+    ("vendor/three/build", NODE_MODULES / "three" / "build"),
+    ("vendor/three/addons", NODE_MODULES / "three" / "examples" / "jsm"),
+]
 # Uploaded bid documents and models larger than this are refused (bytes; 200 MiB by default).
 EVAL_MAX_DOCUMENT_BYTES = env_int("EVAL_MAX_DOCUMENT_BYTES", 200 * 1024 * 1024)
 # ../shared beside the project's root holds the sample IFC models used by seed_demo and tests.
@@ -268,3 +275,14 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }
+
+# BIM models (bim_review): the upload limit, the conversion child's limits, where conversions run.
+EVAL_BIM_MAX_BYTES = env_int("EVAL_BIM_MAX_BYTES", EVAL_MAX_DOCUMENT_BYTES)
+EVAL_BIM_TIMEOUT = env_int("EVAL_BIM_TIMEOUT", 600)  # seconds, per child process
+EVAL_BIM_MEMORY_MB = env_int("EVAL_BIM_MEMORY_MB", 4096)  # address-space limit of the child
+EVAL_BIM_THREADS = env_int("EVAL_BIM_THREADS", 1)  # geometry threads of the child
+# "thread": the web process converts in a background thread at upload (the embedded default);
+# "worker": uploads only queue, `manage.py bim_worker` converts.
+EVAL_BIM_RUNNER = env_str("EVAL_BIM_RUNNER", "thread")
+# The conversions' outputs, one folder per cache key (bim_review/outputs.py).
+EVAL_BIM_DIR = Path(env_str("EVAL_BIM_DIR", str(MEDIA_ROOT / "bim"))).resolve()

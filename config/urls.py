@@ -8,5 +8,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("evaluation.urls")),
     path("", include("rooms.urls")),
+    path("", include("bim_review.urls")),
+    path("", include("bim_review.viewer_urls")),
     path("", include("scoring.urls")),
 ]

@@ -21,6 +21,7 @@ from django.contrib.auth.models import Group, User
 from django.core.files import File
 from django.db import transaction
 
+from bim_review.model_actions import attach_model
 from evaluation import actions
 from evaluation.identifiers import credit_code_check_char
 from evaluation.models import (
@@ -40,7 +41,6 @@ from evaluation.models import (
     Venue,
 )
 from evaluation.opening import import_opening_record
-from evaluation.uploads import check_document, reuse_stored_copy
 
 # Demo only: every demo account gets this password when it is created, and the table prints it.
 DEMO_PASSWORD = "pingbiao-demo-2026"
@@ -358,20 +358,10 @@ class _Seeder:
             self.made(f"BIM model {path.name} of {bid_plan.company.name}")
 
     def store_model(self, bid: Bid, path: Path) -> BidDocument:
+        # Through the audited action, as a host would attach it; the server converts it later.
         with path.open("rb") as fh:
-            upload = File(fh, name=path.name)
-            checked = check_document(upload, DocumentKind.BIM_MODEL)
-            doc = BidDocument(
-                bid=bid,
-                kind=DocumentKind.BIM_MODEL,
-                original_name=checked.original_name,
-                sha256=checked.sha256,
-                size=checked.size,
-            )
-            if not reuse_stored_copy(doc):
-                doc.file.save(path.name, upload, save=False)
-        doc.save()
-        return doc
+            model = attach_model(self.users[HOST.username], bid, File(fh, name=path.name), convert=False)
+        return model.document
 
     def run(self) -> SeedResult:
         self.person(ADMIN)

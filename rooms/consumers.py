@@ -25,6 +25,8 @@ from django.utils import translation
 from django.utils.translation import get_supported_language_variant, gettext
 from django.utils.translation.trans_real import parse_accept_lang_header
 
+from bim_review import actions as bim_actions
+from bim_review import sharing
 from evaluation import actions
 from evaluation.exceptions import Refused
 from evaluation.middleware import needs_second_factor, second_factor_passed
@@ -158,6 +160,11 @@ class RoomConsumer(AsyncWebsocketConsumer):
     hub: SessionHub | None = None
     snapshot_version: int | None = None
     connection: Connection
+    # The shared BIM view: who holds the floor (read once, then kept by ``bim.floor`` events) and
+    # the models this room may show (read again when a presenter names one not yet known).
+    floor: dict[str, Any] | None = None
+    floor_known = False
+    room_models: frozenset[int] = frozenset()
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         # Channels' dispatch first closes stale database connections, a thread-pool hop for every
@@ -342,6 +349,38 @@ class RoomConsumer(AsyncWebsocketConsumer):
     async def on_vote(self, message: protocol.Vote) -> None:
         await self._act(message, lambda user: actions.do_cast_vote(self.session_id, user, message.candidate))
 
+    async def on_floor(self, message: protocol.Floor) -> None:
+        await self._act(message, lambda user: sharing.do_give_floor(self.session_id, user, message.member))
+
+    async def on_view(self, message: protocol.View) -> None:
+        assert self.hub is not None
+        if not self.floor_known:
+            self.floor = await database_sync_to_async(sharing.current_floor)(self.session_id)
+            self.floor_known = True
+        if not sharing.may_present(self.viewer.roles, self.viewer.member, self.floor):
+            raise ProtocolError(
+                ErrorCode.FORBIDDEN,
+                gettext("only the presenter or the expert given the floor drives the view"),
+                message.id,
+            )
+        if message.model not in self.room_models:
+            self.room_models = await database_sync_to_async(sharing.session_model_ids)(self.session_id)
+            if message.model not in self.room_models:
+                raise ProtocolError(ErrorCode.REFUSED, gettext("no such model in this session"), message.id)
+        data = {
+            "user": self.viewer.user,
+            "name": self.viewer.name,
+            "model": message.model,
+            "viewpoint": message.viewpoint.model_dump(exclude_none=True),
+            "sent_at": message.sent_at,
+        }
+        await self.hub.publish("bim.view", data, ref=message.id, origin=self.connection.conn)
+        await self.send_frame(protocol.ack_frame(message.id))
+
+    async def on_view_sync(self, message: protocol.ViewSync) -> None:
+        assert self.hub is not None
+        await self.hub.publish("bim.view_sync", {"user": self.viewer.user}, ref=message.id)
+
     # --- the scoring sheet (scoring/actions.py) ------------------------------------------------
 
     async def on_score_set(self, message: protocol.ScoreSet) -> None:
@@ -494,6 +533,26 @@ class RoomConsumer(AsyncWebsocketConsumer):
             await self.send_text(frame.text)
 
     hand_lowered = hand_raised
+
+    async def bim_view(self, frame: Frame) -> None:
+        # Not back to the presenter's own socket; not to those who may not see models (attendants).
+        if frame.message.get("origin") != self.connection.conn and self.viewer.roles & sharing.VIEWER_ROLES:
+            await self.send_text(frame.text)
+
+    async def bim_view_sync(self, frame: Frame) -> None:
+        if self.viewer.roles & sharing.VIEWER_ROLES:
+            await self.send_text(frame.text)
+
+    async def bim_issue(self, frame: Frame) -> None:
+        # Issues are for those who read them (bim_review.actions.READERS); the others only learn the version.
+        await self.send_text(frame.text if self.viewer.roles & bim_actions.READERS else frame.hidden_text)
+
+    bim_topic_created = bim_topic_changed = bim_comment_added = bim_viewpoint_saved = bim_bcf_imported = bim_issue
+
+    async def bim_floor(self, frame: Frame) -> None:
+        self.floor = frame.data if frame.data.get("member") is not None else None
+        self.floor_known = True
+        await self.send_text(frame.text)
 
     async def scoring_progress(self, frame: Frame) -> None:
         """A saved cell: the expert's own tabs learn which cell moved to which version (another tab

@@ -94,12 +94,17 @@ class SessionHub:
             await self.layer.group_discard(self.group, self.channel)
         await self.store.close()
 
-    async def publish(self, event_type: str, data: dict[str, Any], *, ref: str | None = None) -> None:
-        """An ephemeral event (presence, hand, typing) to every process's sockets of this session."""
+    async def publish(
+        self, event_type: str, data: dict[str, Any], *, ref: str | None = None, origin: str | None = None
+    ) -> None:
+        """An ephemeral event (presence, hand, typing, shared view) to every process's sockets of this
+        session; ``origin``, the sending connection, lets its own socket skip it."""
         assert self.layer is not None
         message: dict[str, Any] = {"type": event_type, "data": data}
         if ref is not None:
             message["ref"] = ref
+        if origin is not None:
+            message["origin"] = origin
         await self.layer.group_send(self.group, message)
 
     async def _read(self) -> None:

@@ -17,6 +17,8 @@ from typing import Annotated, Any, Literal
 from django.core.serializers.json import DjangoJSONEncoder
 from pydantic import BaseModel, ConfigDict, Field, PlainValidator, StringConstraints, TypeAdapter, ValidationError
 
+from bim_review.protocol import Viewpoint
+
 # --- limits -------------------------------------------------------------------------------------
 
 MAX_ID = 64
@@ -169,6 +171,29 @@ class Vote(_Client):
     candidate: PositiveId | None
 
 
+class View(_Client):
+    """The presenter's view of one BIM model, as viewpoint JSON (bim_review/protocol.py ``Viewpoint``), for
+    everyone following. ``sent_at`` is the sender's clock (ms), passed on untouched to measure delay."""
+
+    type: Literal["view"]
+    model: PositiveId
+    viewpoint: Viewpoint
+    sent_at: Annotated[float, Field(ge=0, allow_inf_nan=False)] | None = None
+
+
+class ViewSync(_Client):
+    """A follower who just arrived asks whoever presents to send their view again."""
+
+    type: Literal["view_sync"]
+
+
+class Floor(_Client):
+    """The host gives a seated member the floor in the shared BIM view, or takes it back (``null``)."""
+
+    type: Literal["floor"]
+    member: PositiveId | None
+
+
 # --- the scoring sheet (scoring/actions.py) ------------------------------------------------------
 
 
@@ -261,6 +286,9 @@ ClientMessage = Annotated[
     | Readmit
     | Declare
     | Vote
+    | View
+    | ViewSync
+    | Floor
     | ScoreSet
     | SheetSubmit
     | SheetRecheck
@@ -285,6 +313,9 @@ CLIENT_TYPES: tuple[str, ...] = (
     "readmit",
     "declare",
     "vote",
+    "view",
+    "view_sync",
+    "floor",
     "score.set",
     "sheet.submit",
     "sheet.recheck",
@@ -351,10 +382,18 @@ VERSIONED_EVENTS: frozenset[str] = frozenset(
         "cosign.requested",
         "opening.imported",
         "re_evaluation.created",
+        "bim.model_attached",
         "host.notice",
         "chat.message",
         "sealed.access_refused",
         "session.edited",
+        "bim.floor",
+        # BIM issues (bim_review/actions.py).
+        "bim.topic_created",
+        "bim.topic_changed",
+        "bim.comment_added",
+        "bim.viewpoint_saved",
+        "bim.bcf_imported",
         # scoring (scoring/actions.py)
         "scoring.scheme_copied",
         "scoring.float_drawn",
@@ -371,7 +410,9 @@ VERSIONED_EVENTS: frozenset[str] = frozenset(
     }
 )
 # Room-only events: they change nothing in the database and carry no version.
-EPHEMERAL_EVENTS: frozenset[str] = frozenset({"presence", "hand.raised", "hand.lowered", "typing"})
+EPHEMERAL_EVENTS: frozenset[str] = frozenset(
+    {"presence", "hand.raised", "hand.lowered", "typing", "bim.progress", "bim.view", "bim.view_sync"}
+)
 
 
 def snapshot_frame(version: int, data: dict[str, Any]) -> dict[str, Any]:

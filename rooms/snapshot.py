@@ -16,6 +16,7 @@ from django.db import connection, transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from bim_review.sharing import current_floor
 from evaluation.declarations import RECUSAL_GROUNDS
 from evaluation.exceptions import Refused
 from evaluation.models import AuditEvent, CommitteeMember, ElectionRound, EvaluationSession, Phase, SessionVenue
@@ -197,6 +198,8 @@ def build(user: Actor, session_id: int, viewer: Viewer, language: str | None = N
             "notices": [n for n in _feed(session, "host.notice", NOTICES) if viewer.addressed_by(n.get("venue"))],
             "chat": _feed(session, "chat.message", CHAT) if viewer.reads_chat and not session.is_sealed else [],
             "audit": None,
+            # The expert who drives the shared BIM view, if the host gave anyone the floor.
+            "floor": current_floor(session.pk),
         }
         if viewer.reads_audit:
             events = AuditEvent.objects.filter(session=session).order_by("-seq")[:AUDIT]

@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from bim_review.viewer import viewer_links
 from evaluation.models import EvaluationSession
 from evaluation.permissions import Role, session_roles
 from rooms.views import CONSOLE_ROLES, ROOM_ROLES, VENUE_ROLES
@@ -34,4 +35,4 @@ def links_for(roles: frozenset[Role], session_id: int) -> list[tuple[str, Promis
 def room_links(context: dict[str, Any], session: EvaluationSession) -> dict[str, Any]:
     request = context.get("request")
     roles = session_roles(request.user, session) if request is not None else frozenset()
-    return {"links": links_for(roles, session.pk)}
+    return {"links": links_for(roles, session.pk) + viewer_links(roles, session)}

@@ -28,6 +28,8 @@ CHROMIUM_ARGS = [
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
+    # WebGL (the BIM viewer) on the CPU: since Chromium 144 --disable-gpu needs this for SwiftShader.
+    "--enable-unsafe-swiftshader",
 ]
 DEMO_PASSWORD = "pingbiao-demo-2026"
 

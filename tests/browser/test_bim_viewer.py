@@ -1,0 +1,120 @@
+"""The BIM viewer in Chromium (software WebGL): FZK-Haus loads, a click picks an element, a section
+plane changes the picture, and the presenter's view reaches a follower through the room socket.
+
+These tests use the demo's BD01 session (still scheduled: the host, the reviewer and the supervisor
+see its models before the review). The seeded models convert when the viewer first lists them.
+"""
+
+from __future__ import annotations
+
+from playwright.sync_api import expect
+
+from tests.browser.conftest import log_in
+
+BD01 = "杭州市第一中学教学楼扩建工程 教学楼土建及安装工程 评标"
+FZK_HAUS = "A "  # bid A's model is FZK-Haus (evaluation/demo.py)
+CONVERSION_MS = 90_000
+
+# An element whose centre, seen from the fitted camera, shows that element itself (nothing in front).
+FIND_PICKABLE = """(preferred) => {
+  const v = window.bimViewer;
+  const props = v.view.items;
+  const ids = [...props.keys()];
+  const order = ids.filter((g) => preferred.some((c) => (v.classOf?.(g) ?? "").startsWith(c))).concat(ids);
+  for (const guid of order) {
+    const p = v.screenPointOf(guid);
+    const hit = p && v.pick(p.x, p.y);
+    if (hit && hit.guid === guid) return { guid, x: p.x, y: p.y };
+  }
+  return null;
+}"""
+
+# The canvas's pixels, read back (it keeps its drawing buffer); DIFF is the share of pixels (0..1)
+# that differ from those CAPTURE kept.
+PIXELS = """() => {
+  const canvas = document.getElementById("canvas");
+  window.bimViewer.view.renderNow();
+  const copy = document.createElement("canvas");
+  copy.width = canvas.width;
+  copy.height = canvas.height;
+  copy.getContext("2d").drawImage(canvas, 0, 0);
+  return copy.getContext("2d").getImageData(0, 0, copy.width, copy.height).data;
+}"""
+CAPTURE = f"() => {{ window.bimShot = ({PIXELS})(); }}"
+DIFF = f"""() => {{
+  const now = ({PIXELS})();
+  const before = window.bimShot;
+  let differ = 0;
+  for (let i = 0; i < now.length; i += 4) {{
+    let delta = 0;
+    for (let c = 0; c < 3; c++) delta += Math.abs(now[i + c] - before[i + c]);
+    if (delta > 30) differ++;
+  }}
+  return differ / (now.length / 4);
+}}"""
+
+
+def open_viewer(page, base_url: str, username: str) -> None:
+    log_in(page, base_url, username)
+    page.get_by_role("link", name=BD01).first.click()
+    page.locator("#link-bim").click()
+    expect(page.locator("#model-select option:checked")).to_contain_text(FZK_HAUS)
+    expect(page.locator("#bim")).to_have_attribute("data-state", "ready", timeout=CONVERSION_MS)
+    expect(page.locator("#bim")).to_have_attribute("data-panels", "ready")
+    expect(page.locator("#share-status")).to_have_attribute("data-connection", "connected")
+
+
+def test_the_viewer_loads_fzk_haus_and_a_click_on_an_element_shows_its_global_id(page, demo_server):
+    open_viewer(page, demo_server, "reviewer_wu")
+    assert page.evaluate("window.bimViewer.view.items.size") > 50  # FZK-Haus draws 80-odd products
+    target = page.evaluate(FIND_PICKABLE, ["IfcWall", "IfcSlab", "IfcRoof"])
+    assert target is not None
+    page.mouse.click(target["x"], target["y"])
+    expect(page.locator("#global-id")).to_have_text(target["guid"])
+    expect(page.locator("#properties")).to_have_attribute("data-guid", target["guid"])
+    # The drawn model is batched: a handful of draw calls, not one per element.
+    assert int(page.locator("#stats").get_attribute("data-calls")) <= 4
+
+
+def test_a_section_plane_changes_the_picture_and_clearing_it_restores_it(page, demo_server):
+    open_viewer(page, demo_server, "host_wang")
+    page.evaluate(CAPTURE)
+    page.locator("#section-z").click()
+    expect(page.locator("#sections .section")).to_have_count(1)
+    assert page.evaluate(DIFF) > 0.02
+    page.locator("#section-clear").click()
+    expect(page.locator("#sections .section")).to_have_count(0)
+    assert page.evaluate(DIFF) < 0.001
+
+
+def test_the_presenter_s_viewpoint_reaches_a_follower_who_may_stop_and_come_back(new_page, demo_server):
+    wu, zheng = new_page(), new_page()
+    open_viewer(wu, demo_server, "reviewer_wu")
+    open_viewer(zheng, demo_server, "supervisor_zheng")
+    expect(zheng.locator("#present")).to_be_hidden()  # the supervisor only watches
+
+    wu.locator("#present").click()
+    expect(wu.locator("#share-status")).to_have_attribute("data-mode", "presenting")
+    wu.locator("#section-x").click()
+    target = wu.evaluate(FIND_PICKABLE, ["IfcWall"])
+    wu.mouse.click(target["x"], target["y"])
+    expect(zheng.locator("#share-status")).to_have_attribute("data-mode", "following")
+    expect(zheng.locator("#share-status")).to_contain_text("吴审查")
+    expect(zheng.locator("#global-id")).to_have_text(target["guid"])
+    expect(zheng.locator("#sections .section")).to_have_count(1)
+    presenter = wu.evaluate("window.bimViewer.getViewpoint()")
+    follower = zheng.evaluate("window.bimViewer.getViewpoint()")
+    assert follower["clipping_planes"] == presenter["clipping_planes"]
+    for key in ("position", "direction"):
+        assert all(abs(a - b) < 1e-3 for a, b in zip(follower["camera"][key], presenter["camera"][key], strict=True))
+
+    # The supervisor stops following: the presenter's next change does not reach them...
+    zheng.locator("#follow").click()
+    expect(zheng.locator("#share-status")).to_have_attribute("data-mode", "free")
+    wu.locator("#section-clear").click()
+    zheng.wait_for_timeout(500)
+    expect(zheng.locator("#sections .section")).to_have_count(1)
+    # ...until they follow again and get the presenter's current view at once.
+    zheng.locator("#follow").click()
+    expect(zheng.locator("#sections .section")).to_have_count(0)
+    expect(zheng.locator("#share-status")).to_have_attribute("data-mode", "following")
