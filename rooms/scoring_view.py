@@ -24,6 +24,7 @@ from evaluation.models import EvaluationSession, Phase
 from scoring import queries
 from scoring.charts import expert_totals_svg
 from scoring.models import CriterionGroup, PreliminaryGroup
+from scoring.rules import round_half_up
 from scoring.ui import chart_texts
 
 SCORING_PHASES = frozenset({Phase.PRELIMINARY_REVIEW, Phase.DETAILED_REVIEW, Phase.SUMMARY, Phase.SIGNING})
@@ -83,6 +84,11 @@ def _sheet(session: EvaluationSession, user: User) -> dict[str, Any] | None:
             for (bid, criterion), cell in sorted(sheet.cells.items())
         ],
         "warnings": [_finding(f) for f in sheet.warnings],
+        # Computed, never typed; shown to 2 decimals (the summary keeps them exact).
+        "price_scores": [
+            {"bid": bid, "criterion": criterion, "value": str(round_half_up(value))}
+            for (bid, criterion), value in sorted(queries.price_scores(session).items())
+        ],
     }
 
 
