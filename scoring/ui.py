@@ -64,6 +64,8 @@ SHEET_STRINGS: dict[str, Promise] = {
     "findings_title": _("复核发现（财政部令第87号第六十四条）"),
     "no_findings": _("未发现问题。"),
     "rejected_title": _("未进入排名的投标"),
+    "corrections_title": _("汇总后的评分更正"),
+    "correction_line": _("{name} · {label} · {criterion}：{old} → {new}（{reason}：{explanation}）"),
     "candidate": _("第 {n} 中标候选人"),
     "heat_title": _("各评分因素偏离热力图"),
     "dots_title": _("各评委总分分布"),

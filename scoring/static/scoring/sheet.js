@@ -572,6 +572,24 @@ function renderSummary(scoring, page, sheet) {
     table,
     el("h3", { text: ui.findings_title }),
     (summary.findings ?? []).length ? findings : el("p", { class: "empty", text: ui.no_findings }),
+    (summary.corrections ?? []).length ? el("h3", { text: ui.corrections_title }) : "",
+    el(
+      "ul",
+      { class: "corrections" },
+      (summary.corrections ?? []).map((c) =>
+        el("li", {
+          text: fmt(ui.correction_line, {
+            name: c.name,
+            label: c.label,
+            criterion: c.criterion,
+            old: c.old ?? "—",
+            new: c.new,
+            reason: c.reason_text,
+            explanation: c.explanation,
+          }),
+        }),
+      ),
+    ),
     (summary.rejected ?? []).length ? el("h3", { text: ui.rejected_title }) : "",
     el("ul", { class: "rejected" }, (summary.rejected ?? []).map((r) => el("li", { text: [r.label, r.name, (r.reasons ?? []).join("；")].filter(Boolean).join(" · ") }))),
     charts,
