@@ -117,3 +117,41 @@ async def test_after_the_summary_opens_the_committee_sees_totals_and_ranking(det
     sun = await join(cast.sun, cast.session.pk)
     part = (await sun.expect("snapshot"))["data"]["scoring"]
     assert part is None or part["summary"] is None
+
+
+def _everyone_submits_with_zhang_apart(cast: Cast) -> tuple[int, int]:
+    """Every member full points everywhere, but 张华 the least step on one subjective criterion of the
+    first bid: a deviation warning on his cell."""
+    criteria = typed_criteria(cast)
+    apart = next(c for c in criteria if not c.objective)
+    first = Bid.objects.filter(lot=cast.lot).order_by("pk").first()
+    assert first is not None
+    for user in cast.committee:
+        for bid in Bid.objects.filter(lot=cast.lot).order_by("pk"):
+            for criterion in criteria:
+                low = user == cast.zhang and bid.pk == first.pk and criterion.pk == apart.pk
+                value = criterion.step if low else criterion.max_points
+                scoring.do_save_score(cast.session, user, bid.pk, criterion.pk, value, base_version=0)
+        scoring.do_submit_sheet(cast.session, user)
+    return first.pk, apart.pk
+
+
+async def test_a_deviating_score_is_confirmed_with_a_reason_and_mapped_in_the_summary(detailed, join):
+    cast = detailed
+    bid, criterion = await database_sync_to_async(_everyone_submits_with_zhang_apart)(cast)
+    zhang = await join(cast.zhang, cast.session.pk)
+    sheet = (await zhang.expect("snapshot"))["data"]["scoring"]["sheet"]
+    assert [(w["bid"], w["criterion"]) for w in sheet["warnings"]] == [(bid, criterion)]
+    version = next(c["version"] for c in sheet["cells"] if (c["bid"], c["criterion"]) == (bid, criterion))
+
+    confirm = {"type": "deviation.confirm", "bid": bid, "criterion": criterion, "base": version}
+    no_reason = await zhang.request({**confirm, "reason": " "})
+    assert no_reason["type"] == "error", "a written reason is required"
+    kept = await zhang.request({**confirm, "reason": "该项方案存在明显缺陷，维持原评分"})
+    assert kept["type"] == "ack", kept
+
+    await database_sync_to_async(actions.do_transition)(cast.session, cast.host, "open_summary")
+    li = await join(cast.li, cast.session.pk)
+    summary = (await li.expect("snapshot"))["data"]["scoring"]["summary"]
+    assert [m["criterion"] for m in summary["charts"]["heat"]] == [criterion]
+    assert summary["charts"]["heat"][0]["svg"].startswith("<svg")
