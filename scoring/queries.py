@@ -157,6 +157,9 @@ class Summary:
     blocked: bool
     dropped_members: list[int]  # drop_widest: the member left out of aggregation
     data: dict[str, Any] = field(default_factory=dict)  # rule details (benchmark, draw) for the report
+    # Every submitted value: (member id, bid id, criterion id) → score (for the deviation heat maps).
+    scores: dict[tuple[int, int, int], Decimal] = field(default_factory=dict)
+    deviation_threshold: Decimal = Decimal("0.3")
 
 
 # --- the scheme and the bids ----------------------------------------------------------------------
@@ -795,6 +798,9 @@ def build_summary(session: EvaluationSession, viewer: Actor | None = None) -> Su
     bids = {b.pk: b for b in data.bids}
     views = {b.pk: _bid_view(b, names) for b in data.bids}
     chosen = set(result.candidates)
+    by_bid: dict[str, dict[int, Decimal]] = {}
+    for item, value in result.aggregated.items():
+        by_bid.setdefault(item.bid, {})[int(item.criterion)] = value
     rows = []
     order = list(result.ranking.order) or list(result.valid_bids)
     for bid in order:
@@ -803,7 +809,7 @@ def build_summary(session: EvaluationSession, viewer: Actor | None = None) -> Su
             SummaryRow(
                 bid=views[pk],
                 evaluated_price=data.prices[pk],
-                criteria={int(item.criterion): v for item, v in result.aggregated.items() if item.bid == bid},
+                criteria=by_bid.get(bid, {}),
                 groups={str(g): v for g, v in result.group_totals.get(bid, {}).items()},
                 total=result.totals.get(bid, Decimal(0)),
                 rank=result.ranking.rank_of(bid) if result.ranking.order else 0,
@@ -840,6 +846,8 @@ def build_summary(session: EvaluationSession, viewer: Actor | None = None) -> Su
             "criteria": [_criterion_view(c) for c in data.criteria],
             "members": {m.pk: m.display_name for m in data.members},
         },
+        scores={(int(c.expert), int(c.bid), int(c.criterion)): v for c, v in data.scores.items()},
+        deviation_threshold=data.settings.deviation_threshold,
     )
 
 
