@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from evaluation.audit import record_event
+from evaluation.events import broadcast
 from evaluation.exceptions import Refused
 from evaluation.models import Bid, CommitteeMember, EvaluationSession, Phase
 from evaluation.permissions import Actor, Role, bidder_names_visible, session_roles, signed_in
@@ -742,6 +743,7 @@ def _record_draws(session: EvaluationSession, result: rules.Summary) -> None:
         if changed:
             record.save()
             record_event(locked, None, "scoring.draw_recorded", changed)
+            broadcast(locked.pk, "scoring.draw_recorded", changed, version=locked.audit_seq)
 
 
 def _summary_inputs(session: EvaluationSession) -> tuple[_Inputs, rules.Summary]:
