@@ -23,7 +23,7 @@ from evaluation.exceptions import Refused
 from evaluation.models import EvaluationSession, Phase
 from scoring import queries, rules
 from scoring.charts import deviation_heatmap_svg, expert_totals_svg
-from scoring.models import Criterion, CriterionGroup, PreliminaryGroup, ScoreCell
+from scoring.models import Criterion, CriterionGroup, PreliminaryGroup
 from scoring.rules import round_half_up
 from scoring.ui import chart_texts
 
@@ -164,23 +164,15 @@ def _summary(session: EvaluationSession, user: User) -> dict[str, Any] | None:
     }
 
 
-def _heatmaps(session: EvaluationSession, summary: queries.Summary, names: dict[int, str]) -> list[dict[str, Any]]:
+def _heatmaps(summary: queries.Summary, names: dict[int, str]) -> list[dict[str, Any]]:
     """A deviation heat map (experts × bids) for each of the criteria with the most deviation
-    findings, at most HEATMAPS of them. The values read here are the submitted sheets', which the
-    summary's readers may see."""
+    findings, at most HEATMAPS of them, from the submitted values the summary carries."""
     counts: dict[int, int] = {}
     for f in summary.findings:
         if f.kind == "deviation" and f.criterion is not None:
             counts[f.criterion] = counts.get(f.criterion, 0) + 1
     chosen = sorted(counts, key=lambda c: (-counts[c], c))[:HEATMAPS]
-    scheme = queries.scheme_of(session)
-    if not chosen or scheme is None:
-        return []
-    threshold = queries.lot_rules(scheme).deviation_threshold
-    cells = ScoreCell.objects.filter(
-        sheet__session=session, sheet__submitted_at__isnull=False, criterion_id__in=chosen, value__isnull=False
-    ).values_list("sheet__member_id", "bid_id", "criterion_id", "value")
-    scores = {rules.Cell(str(m), str(b), str(c)): v for m, b, c, v in cells if v is not None}
+    scores = {rules.Cell(str(m), str(b), str(c)): v for (m, b, c), v in summary.scores.items() if c in chosen}
     bids = [str(r.bid.id) for r in summary.rows]
     maps = []
     for criterion in Criterion.objects.filter(pk__in=chosen).order_by("position", "pk"):
@@ -190,7 +182,7 @@ def _heatmaps(session: EvaluationSession, summary: queries.Summary, names: dict[
             rules.Criterion(str(criterion.pk), rules.Group(criterion.group), criterion.max_points, criterion.step),
             [str(m) for m in names],
             bids,
-            threshold=threshold,
+            threshold=summary.deviation_threshold,
             criterion_label=title,
             bid_labels={str(r.bid.id): r.bid.label for r in summary.rows},
             expert_labels={str(m): name for m, name in names.items()},
@@ -219,7 +211,7 @@ def _charts(session: EvaluationSession, summary: queries.Summary) -> dict[str, A
     )
     return {
         "dots": [{"title": chart_texts().totals_title, "svg": dots}] if totals else [],
-        "heat": _heatmaps(session, summary, names),
+        "heat": _heatmaps(summary, names),
     }
 
 
