@@ -17,7 +17,9 @@ import asyncio
 import fractions
 import json
 import pickle
+import shutil
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -261,7 +263,9 @@ async def run_server(kind: str, port: int) -> None:
     from rtc.media import MediaConfig, MediaServer
 
     internals.set_host_addresses(["127.0.0.1"])
-    media = MediaServer(MediaConfig(host_addresses=["127.0.0.1"], last_n=6)) if kind == "forward" else None
+    recordings = Path(tempfile.mkdtemp(prefix="rtc_room_recordings_"))  # the worker records, as in production
+    config = MediaConfig(host_addresses=["127.0.0.1"], last_n=6, recordings_dir=recordings)
+    media = MediaServer(config) if kind == "forward" else None
     relay = MediaRelay()
     published: dict[str, Any] = {}
     pcs: list[RTCPeerConnection] = []
@@ -301,6 +305,9 @@ async def run_server(kind: str, port: int) -> None:
     say(ready="server")
     async with server:
         await asyncio.to_thread(sys.stdin.read)  # until the orchestrator closes stdin
+    if media is not None:
+        await media.close()
+    shutil.rmtree(recordings, ignore_errors=True)
 
 
 async def run_publisher(target: str, clip: Path, host: str) -> None:

@@ -10,8 +10,8 @@ received in it.
 
 Variants, one after the other at fan-outs 1→4 and 1→8:
 
-- ``forward``: this project's media server (``rtc.media.MediaServer``), subscribers offering 7 video
-  and 11 audio slots, as a 12-person room's browsers would;
+- ``forward``: this project's media server (``rtc.media.MediaServer``), recording every track as in
+  production, subscribers offering 7 video and 11 audio slots, as a 12-person room's browsers would;
 - ``relay``: stock aiortc, ``MediaRelay`` (decode once, encode per subscriber), 1→2 and 1→4;
 - ``janus``: Debian's Janus (videoroom plugin, HTTP transport) inside a network namespace this
   script creates (Janus ignores loopback), clients on the host end of a veth pair.

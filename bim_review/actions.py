@@ -5,8 +5,9 @@ Each action, in one transaction: locks the session row, checks the actor's role 
 commit with the version the event produced. Reading goes through ``readable_session``.
 
 Who: the host, the reviewer and the committee's members raise, comment and change issues; the
-supervisor reads them; the attendant and bidders never see them. When: from the preliminary review
-(the bids are open) to the summary; while sealed nobody reads or writes; after that they are read only.
+supervisor reads them; the attendant and bidders never see them. When: they are raised from the
+preliminary review (the bids are open) to the summary, read only after that; members read them once
+the bids are open, the staff always; while sealed nobody reads or writes.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from evaluation.phases import REVIEW_PHASES, TERMINAL_PHASES, ActionRule, not_in
 
 WRITERS = frozenset({Role.HOST, Role.REVIEWER, Role.MEMBER, Role.LEADER})
 READERS = WRITERS | {Role.SUPERVISOR}
+STAFF = frozenset({Role.HOST, Role.REVIEWER, Role.SUPERVISOR})
 # The bids are open from the preliminary review on; after the summary the issues are evidence.
 READ_PHASES = REVIEW_PHASES | {Phase.SIGNING} | TERMINAL_PHASES
 MAX_SNAPSHOT_BYTES = 4 * 1024 * 1024
@@ -73,13 +75,16 @@ def _check(name: str, actor: Actor, session: EvaluationSession) -> None:
 
 
 def readable_session(actor: Actor, session: EvaluationSession) -> frozenset[Role]:
-    """May ``actor`` read the session's issues now? Refuse with the reason if not; return the roles.
+    """May ``actor`` read the session's issues (and compare its models) now? Refuse with the reason
+    if not; return the roles.
 
-    A sealed session refuses everyone (the caller logs the attempt: evaluation.actions.record_sealed_access).
+    The host, the reviewer and the supervisor read them in any phase (as they read the models); the
+    committee's members once the bids are open. A sealed session refuses everyone (the caller logs the
+    attempt: evaluation.actions.record_sealed_access).
     """
     roles = require_role(actor, session, READERS, "read issues")
     phase = Phase(session.return_phase) if session.phase == Phase.SUSPENDED and session.return_phase else session.phase
-    if session.is_sealed or phase not in READ_PHASES:
+    if session.is_sealed or not (roles & STAFF or phase in READ_PHASES):
         raise Refused(not_in_phase("read issues", session), code="wrong_phase")
     return roles
 

@@ -77,6 +77,12 @@ class ChildRun:
             return f"ran out of memory (limit {limits.memory_mb} MiB)"
         if self.returncode is not None and self.returncode < 0:
             name = signal.Signals(-self.returncode).name
+            if name in ("SIGSEGV", "SIGABRT", "SIGBUS"):
+                # A kernel that crashes and one that cannot allocate under RLIMIT_AS look the same.
+                return (
+                    f"the conversion process was killed by {name} (a crash of the geometry kernel, "
+                    f"or the memory limit of {limits.memory_mb} MiB)"
+                )
             return f"the conversion process was killed by {name}" + (f": {text[0]}" if text else "")
         return f"the conversion process exited with status {self.returncode}" + (f": {text[0]}" if text else "")
 

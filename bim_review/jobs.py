@@ -13,7 +13,9 @@ the upload commits or when a page lists a queued model (the embedded default); "
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -21,7 +23,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from asgiref.sync import async_to_sync
+from asgiref.sync import SyncToAsync, async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import close_old_connections
@@ -40,6 +42,9 @@ PROGRESS_EVENT = "bim.progress"
 
 _active: set[int] = set()
 _active_lock = threading.Lock()
+# At most this many conversions at once in one web process; the others wait queued.
+THREAD_SLOTS = 2
+_slots = threading.BoundedSemaphore(THREAD_SLOTS)
 
 
 def limits() -> Limits:
@@ -146,9 +151,15 @@ def retry(model: BimModel) -> bool:
     )
 
 
-def _run_in_thread(pk: int) -> None:
+def _run_in_thread(pk: int, loop: asyncio.AbstractEventLoop | None) -> None:
+    if loop is not None:
+        # Progress is sent on the server's event loop, as from a sync view: the in-memory channel
+        # layer's queues belong to that loop and must not be touched from another.
+        SyncToAsync.threadlocal.main_event_loop = loop
+        SyncToAsync.threadlocal.main_event_loop_pid = os.getpid()
     try:
-        convert_model(pk)
+        with _slots:
+            convert_model(pk)
     finally:
         with _active_lock:
             _active.discard(pk)
@@ -163,7 +174,8 @@ def start(pk: int) -> None:
         if pk in _active:
             return
         _active.add(pk)
-    threading.Thread(target=_run_in_thread, args=(pk,), name=f"bim-convert-{pk}", daemon=True).start()
+    loop = getattr(SyncToAsync.threadlocal, "main_event_loop", None)
+    threading.Thread(target=_run_in_thread, args=(pk, loop), name=f"bim-convert-{pk}", daemon=True).start()
 
 
 def requeue_stale() -> int:

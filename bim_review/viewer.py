@@ -22,7 +22,7 @@ from django.urls import reverse
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from bim_review import jobs
+from bim_review import issue_views, jobs
 from bim_review.models import BimModel
 from bim_review.outputs import SERVED
 from bim_review.sharing import PRESENTER_ROLES, VIEWER_ROLES
@@ -145,6 +145,8 @@ def viewer(request: HttpRequest, pk: int) -> HttpResponse:
         "session": session,
         "viewer_config": config,
         "viewer_strings": UI_STRINGS,
+        "issue_config": issue_views.page_config(roles, session),
+        "issue_strings": issue_views.ISSUE_STRINGS,
         "static_three": settings.STATIC_URL + "vendor/three/",
     }
     return render(request, "bim_review/viewer.html", context)

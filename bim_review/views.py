@@ -16,10 +16,11 @@ from django.core.files.uploadedfile import UploadedFile
 from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_POST
 
 from bim_review import jobs, outputs
-from bim_review.model_actions import attach_model
+from bim_review.model_actions import TooLarge, attach_model
 from bim_review.models import BimModel, ConversionStatus
 from evaluation.exceptions import ProtocolError, Refused
 from evaluation.models import Bid, EvaluationSession, Phase
@@ -77,7 +78,7 @@ def session_models(request: HttpRequest, session_id: int) -> JsonResponse:
     models = list(BimModel.objects.filter(bid__lot=session.lot_id).select_related("bid__bidder"))
     visible = [m for m in models if roles and _may_read(roles, session, m.bid, request.user)]
     if not visible and not (roles & (STAFF | COMMITTEE | {Role.BIDDER})):
-        return _error("no role in this session", 403)
+        return _error(gettext("no role in this session"), 403)
     jobs.ensure_started(visible)
     return JsonResponse({"models": [model_json(m, roles) for m in visible]})
 
@@ -88,9 +89,9 @@ def model_file(request: HttpRequest, pk: int, name: str) -> HttpResponseBase:
     model = get_object_or_404(BimModel.objects.select_related("bid__bidder"), pk=pk)
     stored = outputs.SERVED.get(name)
     if stored is None:
-        return _error(f"no output named {name}", 404)
+        return _error(gettext("no output named %(name)s") % {"name": name}, 404)
     if readable(request.user, model) is None:
-        return _error("you may not read this model", 403)
+        return _error(gettext("you may not read this model"), 403)
     if not model.is_ready:
         jobs.ensure_started([model])
         return JsonResponse({"status": model.status, "stage": model.stage, "percent": model.percent}, status=409)
@@ -99,7 +100,7 @@ def model_file(request: HttpRequest, pk: int, name: str) -> HttpResponseBase:
         return HttpResponse(status=304)
     path = outputs.output_dir(model.cache_key) / stored
     if not path.is_file():
-        return _error("the model's outputs are missing; ask the host to convert it again", 410)
+        return _error(gettext("the model's outputs are missing; ask the host to convert it again"), 410)
     response = FileResponse(path.open("rb"))
     if stored.endswith(".gz"):
         response["Content-Type"] = "application/json"
@@ -124,11 +125,13 @@ def upload_model(request: HttpRequest, bid_id: int) -> JsonResponse:
     bid = get_object_or_404(Bid.objects.select_related("bidder"), pk=bid_id)
     upload = request.FILES.get("file")
     if not isinstance(upload, UploadedFile):
-        return _error("send the IFC file as the form field 'file'", 400)
+        return _error(gettext("send the IFC file as the form field 'file'"), 400)
     try:
         model = attach_model(request.user, bid, upload)
+    except TooLarge as exc:
+        return _error(str(exc), 413)
     except ProtocolError as exc:
-        return _error(str(exc), 413 if "limit" in str(exc) else 400)
+        return _error(str(exc), 400)
     except Refused as exc:
         return _refusal(exc)
     return JsonResponse(model_json(model, frozenset({Role.HOST})), status=201)
@@ -140,9 +143,9 @@ def retry_model(request: HttpRequest, pk: int) -> JsonResponse:
     model = get_object_or_404(BimModel.objects.select_related("bid"), pk=pk)
     roles = readable(request.user, model)
     if roles is None or not roles & {Role.HOST, Role.REVIEWER}:
-        return _error("only the host or a reviewer converts a model again", 403)
+        return _error(gettext("only the host or a reviewer converts a model again"), 403)
     if model.status != ConversionStatus.FAILED or not jobs.retry(model):
-        return _error("only a failed conversion is tried again", 409)
+        return _error(gettext("only a failed conversion is tried again"), 409)
     jobs.start(model.pk)
     model.refresh_from_db()
     return JsonResponse(model_json(model, roles), status=202)

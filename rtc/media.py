@@ -348,13 +348,13 @@ class MediaServer:
         try:
             async with peer.lock:
                 answer = await self._answer(peer, shape)
-        except MediaError:
-            if fresh:
-                await self._drop(room, peer, reason="failed")
-            raise
         except Exception as exc:
-            if fresh:
-                await self._drop(room, peer, reason="failed")
+            # aiortc cannot roll back: a connection left half-way through an offer is closed, and the
+            # browser offers again on a new one (a re-offer refused before it was applied keeps it).
+            if fresh or peer.pc.signalingState != "stable":
+                await self._drop(room, peer, reason="failed" if fresh else "reconnect")
+            if isinstance(exc, MediaError):
+                raise
             raise BadOffer(f"the offer cannot be applied: {exc}") from exc
         if fresh and room.recording is not None:
             room.recording.event("join", participant=participant)

@@ -96,3 +96,11 @@ def test_progress_reaches_the_sessions_room_as_ephemeral_events_up_to_ready(queu
     percents = [e["data"]["percent"] for e in events]
     assert percents == sorted(percents) and percents[-1] == 100
     assert {e["data"]["bid"] for e in events} == {queued.bid.anonymous_label}
+
+
+def test_a_conversion_over_its_memory_limit_is_failed_naming_the_limit(queued, settings):
+    settings.EVAL_BIM_MEMORY_MB = 64
+    jobs.convert_model(queued.pk)
+    queued.refresh_from_db()
+    assert queued.status == ConversionStatus.FAILED
+    assert "memory limit of 64 MiB" in queued.failure_reason

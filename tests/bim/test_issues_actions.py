@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bim_review import actions
+from bim_review import actions, queries
 from bim_review.models import Topic
 from bim_review.protocol import CommentIn, TopicChange
 from evaluation.actions import do_transition
@@ -149,4 +149,31 @@ def test_issues_are_read_only_once_archived(cast, model):
     assert actions.readable_session(cast.zheng, cast.refresh())
     with pytest.raises(Refused) as refused:
         actions.comment_topic(cast.session, cast.wu, str(topic.guid), CommentIn(text="归档后"))
+    assert refused.value.code == "wrong_phase"
+
+
+def test_the_report_reads_the_issues_per_bid_by_label(cast, model):
+    other = add_model(bid_of(cast, cast.bidder_b.name), HOUSE)
+    first = actions.create_topic(cast.session, cast.wu, an_issue(model, title="甲的问题"))
+    actions.save_viewpoint(cast.session, cast.wu, str(first.guid), a_viewpoint(), snapshot=png())
+    actions.create_topic(cast.session, cast.li, an_issue(other, title="乙的问题一"))
+    second = actions.create_topic(cast.session, cast.li, an_issue(other, title="乙的问题二"))
+    actions.change_topic(cast.session, cast.li, str(second.guid), TopicChange(status="Closed"))
+
+    groups = queries.issues_per_bid(cast.session.pk)
+
+    assert [(g.label, [i.title for i in g.issues]) for g in groups] == [
+        (model.bid.anonymous_label, ["甲的问题"]),
+        (other.bid.anonymous_label, ["乙的问题一", "乙的问题二"]),
+    ]
+    assert [g.open_count for g in groups] == [1, 1]
+    assert groups[0].models == [model.sha256]
+    assert len(groups[0].issues[0].snapshots) == 1
+
+
+def test_members_read_issues_once_the_bids_are_open_and_the_staff_always(cast):
+    advance_to(cast, Phase.CHECK_IN)
+    assert actions.readable_session(cast.wu, cast.refresh())
+    with pytest.raises(Refused) as refused:
+        actions.readable_session(cast.li, cast.session)
     assert refused.value.code == "wrong_phase"

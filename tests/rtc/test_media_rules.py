@@ -125,3 +125,41 @@ async def test_bad_signalling_raises_named_errors_and_other_rooms_keep_their_med
 async def test_close_is_safe_twice(server):
     await server.close()
     await server.close()
+
+
+async def test_mangled_offers_get_a_named_error_or_an_answer_and_the_server_keeps_serving(server):
+    """Signalling fuzz: lines of a real offer dropped, cut short or garbled, one after the other."""
+    import random
+
+    from aiortc import RTCConfiguration, RTCPeerConnection
+    from aiortc.rtcconfiguration import RTCBundlePolicy
+
+    from rtc.media import MediaError
+
+    watcher = await connect(server, "expert_w", publish=False, session=3)
+    source = await connect(server, "expert_s", session=3)
+    pc = RTCPeerConnection(RTCConfiguration(iceServers=[], bundlePolicy=RTCBundlePolicy.MAX_BUNDLE))
+    pc.addTransceiver("video", direction="recvonly")
+    pc.addTransceiver("audio", direction="sendrecv")
+    await pc.setLocalDescription(await pc.createOffer())
+    lines = pc.localDescription.sdp.splitlines()
+    rng = random.Random(5)
+    outcomes: list[str] = []
+    try:
+        for attempt in range(25):
+            mangled = list(lines)
+            for _ in range(rng.randint(1, 3)):
+                i = rng.randrange(len(mangled))
+                mangled[i] = rng.choice(["", "a=garbage", mangled[i][: len(mangled[i]) // 2], "m=video x y z"])
+            try:
+                await server.negotiate(SESSION, f"fuzz{attempt}", "\r\n".join(mangled), can_publish=False, display={})
+                outcomes.append("answered")
+            except MediaError as exc:
+                outcomes.append(type(exc).__name__)
+        assert "BadOffer" in outcomes
+        frames = await watcher.frames(watcher.mids("video")[0], 3)
+        assert frames[0].width == 160
+    finally:
+        await pc.close()
+        await watcher.close()
+        await source.close()
