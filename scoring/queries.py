@@ -717,6 +717,16 @@ def summary_problem(session: EvaluationSession) -> str | None:
     return None
 
 
+def result_problem(session: EvaluationSession) -> str | None:
+    """finalise: after corrections in summary, still no objective item that differs, no value out of
+    range and no arithmetic error (deviations were answered before the summary)."""
+    try:
+        blocking = [f.message for f in run_checks(session) if f.blocking and f.kind != "deviation"]
+    except Refused as refusal:
+        return refusal.reason
+    return gettext("Art. 64 checks: %(findings)s") % {"findings": "；".join(blocking[:3])} if blocking else None
+
+
 def _recorded_draws(session: EvaluationSession) -> rules.Draws:
     record = SummaryDraws.objects.filter(session=session).first()
     if record is None:
