@@ -45,6 +45,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from bim_review import actions, bcf, compare
+from bim_review.model_actions import TooLarge
 from bim_review.models import BimModel, Topic, Viewpoint
 from bim_review.protocol import PRIORITIES, STATUSES, CommentIn, TopicChange, TopicIn, parse
 from bim_review.protocol import Viewpoint as ViewpointData
@@ -106,10 +107,6 @@ def page_config(roles: frozenset[Role], session: EvaluationSession) -> dict[str,
         "statuses": list(STATUSES),
         "priorities": list(PRIORITIES),
     }
-
-
-class TooLarge(ProtocolError):
-    """A body or a file over its limit (answered 413)."""
 
 
 def _error(reason: str, status: int) -> JsonResponse:
