@@ -40,10 +40,12 @@ from django.contrib.auth.decorators import login_required
 from django.core.files.uploadedfile import UploadedFile
 from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from bim_review import actions, bcf, compare
+from bim_review.model_actions import TooLarge
 from bim_review.models import BimModel, Topic, Viewpoint
 from bim_review.protocol import PRIORITIES, STATUSES, CommentIn, TopicChange, TopicIn, parse
 from bim_review.protocol import Viewpoint as ViewpointData
@@ -119,15 +121,17 @@ def session_view(view: View) -> View:
         session = EvaluationSession.objects.select_related("lot").filter(pk=session_id).first()
         # A missing session and one the user has no part in look the same, so ids cannot be probed.
         if session is None or not session_roles(request.user, session) & actions.READERS:
-            return _error("not found", 404)
+            return _error(gettext("not found"), 404)
         if session.is_sealed:
             record_sealed_access(session, request.user, f"BIM issues: {request.method} {request.path}")
-            return _error("the session is sealed overnight: nobody reads or writes its data", 423)
+            return _error(gettext("the session is sealed overnight: nobody reads or writes its data"), 423)
         try:
             actions.readable_session(request.user, session)
             return view(request, session, **kwargs)
+        except TooLarge as exc:
+            return _error(str(exc), 413)
         except ProtocolError as exc:
-            return _error(str(exc), 413 if "limit" in str(exc) else 400)
+            return _error(str(exc), 400)
         except Refused as exc:
             return _error(exc.reason, STATUS_OF_REFUSAL.get(exc.code, 400 if exc.code == "invalid" else 403))
 
@@ -136,11 +140,11 @@ def session_view(view: View) -> View:
 
 def _body(request: HttpRequest) -> Any:
     if len(request.body) > MAX_JSON_BYTES:
-        raise ProtocolError(f"the request body is larger than the limit of {MAX_JSON_BYTES} bytes")
+        raise TooLarge(gettext("the request body is larger than the limit of %(max)s bytes") % {"max": MAX_JSON_BYTES})
     try:
         return json.loads(request.body or b"null")
     except ValueError:
-        raise ProtocolError("the request body is not JSON") from None
+        raise ProtocolError(gettext("the request body is not JSON")) from None
 
 
 def _model_param(request: HttpRequest, session: EvaluationSession, name: str = "model") -> BimModel | None:
@@ -149,7 +153,7 @@ def _model_param(request: HttpRequest, session: EvaluationSession, name: str = "
         return None
     model = BimModel.objects.filter(pk=int(raw) if raw.isdigit() else 0, bid__lot_id=session.lot_id).first()
     if model is None:
-        raise Refused(f"model {raw[:20]} is not a model of this lot", code="not_found")
+        raise Refused(gettext("model %(id)s is not a model of this lot") % {"id": raw[:20]}, code="not_found")
     return model
 
 
@@ -191,7 +195,7 @@ def topic_detail(session: EvaluationSession, topic: Topic) -> dict[str, Any]:
 def _topic(session: EvaluationSession, guid: uuid.UUID) -> Topic:
     topic = Topic.objects.filter(session=session, guid=guid).select_related("model__bid").first()
     if topic is None:
-        raise Refused(f"issue {guid} does not exist in this session", code="not_found")
+        raise Refused(gettext("issue %(guid)s does not exist in this session") % {"guid": guid}, code="not_found")
     return topic
 
 
@@ -244,11 +248,14 @@ def viewpoints(request: HttpRequest, session: EvaluationSession, guid: uuid.UUID
         try:
             data = json.loads(request.POST.get("viewpoint") or "null")
         except ValueError:
-            raise ProtocolError("the viewpoint field is not JSON") from None
+            raise ProtocolError(gettext("the viewpoint field is not JSON")) from None
         upload = request.FILES.get("snapshot")
         if isinstance(upload, UploadedFile):
             if upload.size is not None and upload.size > actions.MAX_SNAPSHOT_BYTES:
-                raise ProtocolError(f"the snapshot is over the limit of {actions.MAX_SNAPSHOT_BYTES} bytes")
+                raise TooLarge(
+                    gettext("the snapshot is larger than the limit of %(max)s bytes")
+                    % {"max": actions.MAX_SNAPSHOT_BYTES}
+                )
             snapshot = upload.read(actions.MAX_SNAPSHOT_BYTES + 1)
     else:
         body = _body(request)
@@ -263,7 +270,7 @@ def viewpoints(request: HttpRequest, session: EvaluationSession, guid: uuid.UUID
 def snapshot(request: HttpRequest, session: EvaluationSession, guid: uuid.UUID, vp: uuid.UUID) -> HttpResponseBase:
     viewpoint = Viewpoint.objects.filter(topic__session=session, topic__guid=guid, guid=vp).first()
     if viewpoint is None or not viewpoint.snapshot:
-        return _error("no such snapshot", 404)
+        return _error(gettext("no such snapshot"), 404)
     response = FileResponse(viewpoint.snapshot.open("rb"), content_type="image/png")
     response["Cache-Control"] = "private, max-age=86400"
     response["X-Content-Type-Options"] = "nosniff"
@@ -280,12 +287,15 @@ def bcf_file(request: HttpRequest, session: EvaluationSession) -> HttpResponseBa
     model = _model_param(request, session)
     if request.method == "POST":
         if model is None:
-            raise ProtocolError("name the bid's model the issues belong to: ?model=ID")
+            raise ProtocolError(gettext("name the bid's model the issues belong to: ?model=ID"))
         upload = request.FILES.get("file")
         if not isinstance(upload, UploadedFile):
-            raise ProtocolError("send the .bcf file as the form field 'file'")
+            raise ProtocolError(gettext("send the .bcf file as the form field 'file'"))
         if upload.size is not None and upload.size > bcf.MAX_BCF_BYTES:
-            raise ProtocolError(f"the file is {upload.size} bytes; the limit is {bcf.MAX_BCF_BYTES}")
+            raise TooLarge(
+                gettext("the file is %(size)s bytes; the limit is %(max)s")
+                % {"size": upload.size, "max": bcf.MAX_BCF_BYTES}
+            )
         data = upload.read(bcf.MAX_BCF_BYTES + 1)
         topics = bcf.read_archive(data)
         digest = hashlib.sha256(data).hexdigest()
@@ -309,7 +319,7 @@ def bcf_file(request: HttpRequest, session: EvaluationSession) -> HttpResponseBa
 def compare_view(request: HttpRequest, session: EvaluationSession) -> JsonResponse:
     old, new = _model_param(request, session, "old"), _model_param(request, session, "new")
     if old is None or new is None:
-        raise ProtocolError("name the two models to compare: ?old=ID&new=ID")
+        raise ProtocolError(gettext("name the two models to compare: ?old=ID&new=ID"))
     try:
         result = compare.compare_models(old, new)
     except compare.CompareFailed as exc:

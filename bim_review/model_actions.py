@@ -41,6 +41,10 @@ SCHEMAS: tuple[tuple[str, IfcSchema], ...] = (
 UNSUPPORTED_PREFIXES = ("IFC4X1", "IFC4X2")
 
 
+class TooLarge(ProtocolError):
+    """The model is larger than EVAL_BIM_MAX_BYTES (answered 413, not 400)."""
+
+
 @dataclass(frozen=True)
 class CheckedModel:
     original_name: str
@@ -66,7 +70,13 @@ def check_ifc(upload: File) -> CheckedModel:
     name = os.path.basename(upload.name or "")
     if not name.lower().endswith(".ifc"):
         raise ProtocolError(gettext("%(name)s: a BIM model must be an IFC STEP file (.ifc)") % {"name": name})
-    checked = check_document(upload, DocumentKind.BIM_MODEL, max_bytes=max_model_bytes())
+    cap = max_model_bytes()
+    if upload.size is not None and upload.size > cap:
+        raise TooLarge(
+            gettext("%(name)s is %(size)s bytes; the limit is %(cap)s bytes")
+            % {"name": name, "size": upload.size, "cap": cap}
+        )
+    checked = check_document(upload, DocumentKind.BIM_MODEL, max_bytes=cap)
     upload.seek(0)
     head = upload.read(HEADER_BYTES)
     found = _SCHEMA.search(head)

@@ -20,7 +20,7 @@ from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_POST
 
 from bim_review import jobs, outputs
-from bim_review.model_actions import attach_model
+from bim_review.model_actions import TooLarge, attach_model
 from bim_review.models import BimModel, ConversionStatus
 from evaluation.exceptions import ProtocolError, Refused
 from evaluation.models import Bid, EvaluationSession, Phase
@@ -128,8 +128,10 @@ def upload_model(request: HttpRequest, bid_id: int) -> JsonResponse:
         return _error(gettext("send the IFC file as the form field 'file'"), 400)
     try:
         model = attach_model(request.user, bid, upload)
+    except TooLarge as exc:
+        return _error(str(exc), 413)
     except ProtocolError as exc:
-        return _error(str(exc), 413 if "limit" in str(exc) else 400)
+        return _error(str(exc), 400)
     except Refused as exc:
         return _refusal(exc)
     return JsonResponse(model_json(model, frozenset({Role.HOST})), status=201)

@@ -426,7 +426,8 @@ class RoomConsumer(AsyncWebsocketConsumer):
         )
 
     async def on_sheet_submit(self, message: protocol.SheetSubmit) -> None:
-        await self._act(message, lambda user: scoring.do_submit_sheet(self.session_id, user))
+        totals = {int(bid): total for bid, total in message.totals.items()} if message.totals else None
+        await self._act(message, lambda user: scoring.do_submit_sheet(self.session_id, user, declared_totals=totals))
 
     async def on_sheet_recheck(self, message: protocol.SheetRecheck) -> None:
         await self._act(

@@ -260,10 +260,15 @@ class ScoreSet(_Client):
     base: CellVersion
 
 
+BidKey = Annotated[str, StringConstraints(pattern=r"^[1-9][0-9]{0,15}$")]
+
+
 class SheetSubmit(_Client):
-    """The expert hands in their sheet; it is read-only to them afterwards."""
+    """The expert hands in their sheet; it is read-only to them afterwards. ``totals`` (bid id →
+    the total of the typed cells the page showed) is kept for the arithmetic check."""
 
     type: Literal["sheet.submit"]
+    totals: Annotated[dict[BidKey, ScoreValue], Field(max_length=500)] | None = None
 
 
 class SheetRecheck(_Client):

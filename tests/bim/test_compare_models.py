@@ -17,6 +17,12 @@ from tests.bim.issue_support import add_model, bid_of, in_review
 from tests.personas import login_verified
 
 
+@pytest.fixture(autouse=True)
+def _english_pages(client):
+    # The reasons are asserted as the code writes them (English); the pages' own default is Chinese.
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+
+
 @pytest.fixture
 def revision(house, tmp_path):
     return make_revision(house, tmp_path / "revision-2.ifc")

@@ -15,6 +15,12 @@ from tests.bim.issue_support import WALL, a_viewpoint, an_issue, in_review, png
 from tests.personas import login_verified
 
 
+@pytest.fixture(autouse=True)
+def _english_pages(client):
+    # The reasons are asserted as the code writes them (English); the pages' own default is Chinese.
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+
+
 @pytest.fixture
 def model(cast, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"

@@ -27,9 +27,11 @@ def bids(cast: Cast) -> dict[str, Bid]:
     }
 
 
-def upload(client, bid: Bid, name: str, content: bytes):
+def upload(client, bid: Bid, name: str, content: bytes, language: str = "en"):
     return client.post(
-        reverse("bim_upload_model", args=[bid.pk]), {"file": SimpleUploadedFile(name, content)}, format="multipart"
+        reverse("bim_upload_model", args=[bid.pk]),
+        {"file": SimpleUploadedFile(name, content)},
+        headers={"accept-language": language},
     )
 
 
@@ -59,6 +61,14 @@ def test_a_bad_model_file_is_refused_with_its_reason_and_nothing_is_stored(clien
     assert reason in response.json()["error"]
     assert not BimModel.objects.exists() and not BidDocument.objects.exists()
     assert stored_files(media_root()) == []
+
+
+def test_the_reason_of_a_refused_model_is_in_the_pages_language(client, cast, bids, bim_dir, house):
+    login_verified(client, cast.host)
+    truncated = house.path.read_bytes()[:5000]
+    response = upload(client, bids["a"], "model.ifc", truncated, language="zh-hans")
+    assert response.status_code == 400
+    assert "文件不完整" in response.json()["error"]
 
 
 def media_root() -> Path:

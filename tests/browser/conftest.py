@@ -95,16 +95,24 @@ def turn_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Turn | Non
 
 
 @pytest.fixture(scope="session")
-def demo_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The demo server's DATA_DIR (its database, and the recordings of its rooms' media)."""
-    return tmp_path_factory.mktemp("demo-server")
+def demo_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """The environment of the demo server: its data folder (SQLite, media) and demo mode. A test
+    runs ``manage.py`` or a script in it to prepare data the browser then works on."""
+    env = embedded_env(str(tmp_path_factory.mktemp("demo-server")))
+    env["EVAL_DEMO"] = "1"
+    return env
 
 
 @pytest.fixture(scope="session")
-def demo_server(demo_data_dir: Path, turn_server: Turn | None) -> Iterator[str]:
-    data = demo_data_dir
-    env = embedded_env(str(data))
-    env["EVAL_DEMO"] = "1"
+def demo_data_dir(demo_env: dict[str, str]) -> Path:
+    """The demo server's DATA_DIR (its database, and the recordings of its rooms' media)."""
+    return Path(demo_env["DATA_DIR"])
+
+
+@pytest.fixture(scope="session")
+def demo_server(demo_env: dict[str, str], turn_server: Turn | None) -> Iterator[str]:
+    env = dict(demo_env)
+    data = Path(env["DATA_DIR"])
     if turn_server is not None:
         env["RTC_TURN_URLS"] = turn_server.url
         env["RTC_TURN_SECRET"] = TURN_SECRET
