@@ -139,7 +139,7 @@ def seed(stamp: str) -> dict[str, Any]:
         lot = Lot.objects.create(project=project, code=f"S{stamp}", name="评分基准", ceiling_price=Decimal("50000000"))
         bids = []
         for b in range(BIDS):
-            body = f"91330100BS{b:07d}"[:17]
+            body = f"91330100BN{b:07d}"[:17]
             bidder, _ = Bidder.objects.get_or_create(
                 credit_code=body + credit_code_check_char(body), defaults={"name": f"基准投标人{b:02d}有限公司"}
             )

@@ -194,6 +194,8 @@ if RTC_WORKER_TTL_SECONDS <= RTC_WORKER_HEARTBEAT_SECONDS:
 # A signalling request not answered in time is sent again (same id) up to this many times.
 RTC_REQUEST_TIMEOUT_SECONDS = env_int("RTC_REQUEST_TIMEOUT_SECONDS", 4)
 RTC_REQUEST_ATTEMPTS = env_int("RTC_REQUEST_ATTEMPTS", 3)
+# A page whose socket closed and did not come back within this many seconds leaves the media.
+RTC_LEAVE_GRACE_SECONDS = env_int("RTC_LEAVE_GRACE_SECONDS", 10)
 # The addresses the media worker gathers ICE host candidates on (empty: every interface but
 # loopback, aioice's own choice); loopback on the embedded default.
 RTC_ICE_HOST_ADDRESSES = env_list("RTC_ICE_HOST_ADDRESSES", [] if REDIS_URL else ["127.0.0.1"])
@@ -213,6 +215,8 @@ if RTC_ICE_TRANSPORT_POLICY not in {"all", "relay"}:
     raise ImproperlyConfigured("RTC_ICE_TRANSPORT_POLICY must be all or relay")
 # Last-N: each participant receives the video of the N most recent speakers (plus a pinned tile).
 RTC_LAST_N = env_int("RTC_LAST_N", 6)
+# Audio receive slots a page offers at first (the server asks for more when there are more speakers).
+RTC_AUDIO_SLOTS = env_int("RTC_AUDIO_SLOTS", 15)
 RTC_RECORDING_DIR = Path(env_str("RTC_RECORDING_DIR", str(DATA_DIR / "recordings"))).resolve()
 RTC_RECORDING_SEGMENT_SECONDS = env_int("RTC_RECORDING_SEGMENT_SECONDS", 30)
 

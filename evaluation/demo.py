@@ -9,6 +9,7 @@ failed run leaves nothing half made. Passwords are set only when an account is c
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -174,6 +175,17 @@ LOTS = (
         ),
     ),
 )
+
+
+# Steps that capability apps (scoring, ...) add at start-up for each demo lot, so the core seeds
+# their data without importing them: step(lot, host) returns what it made, or "" if it was there.
+LotStep = Callable[[Lot, User], str]
+LOT_STEPS: list[LotStep] = []
+
+
+def add_lot_step(step: LotStep) -> None:
+    if step not in LOT_STEPS:
+        LOT_STEPS.append(step)
 
 
 @dataclass(frozen=True)
@@ -367,6 +379,10 @@ class _Seeder:
             self.opening(lot, plan)
             self.committee(session, plan)
             self.models(lot, plan)
+            for step in LOT_STEPS:
+                made = step(lot, self.users[HOST.username])
+                if made:
+                    self.made(made)
         return self.result
 
 

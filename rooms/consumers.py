@@ -9,6 +9,8 @@ named after the event's type decides what its viewer gets.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import time
 import uuid
@@ -30,7 +32,7 @@ from bim_review import sharing
 from evaluation import actions
 from evaluation.exceptions import Refused
 from evaluation.middleware import needs_second_factor, second_factor_passed
-from rooms import protocol, snapshot
+from rooms import media, protocol, snapshot
 from rooms.hub import Frame, SessionHub, attach, detach, presence_data
 from rooms.presence import Connection, roll
 from rooms.protocol import ErrorCode, ProtocolError
@@ -160,6 +162,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
     hub: SessionHub | None = None
     snapshot_version: int | None = None
     connection: Connection
+    media_joined = False  # this socket offered media: its close may end them (media.leave_later)
     # The shared BIM view: who holds the floor (read once, then kept by ``bim.floor`` events) and
     # the models this room may show (read again when a presenter names one not yet known).
     floor: dict[str, Any] | None = None
@@ -216,6 +219,8 @@ class RoomConsumer(AsyncWebsocketConsumer):
         if self.hub is None:
             return
         hub, self.hub = self.hub, None
+        if self.media_joined:
+            media.leave_later(self.session_id, self.viewer)
         try:
             gone = await hub.store.leave(self.session_id, self.connection.conn)
             if gone is not None:
@@ -349,6 +354,34 @@ class RoomConsumer(AsyncWebsocketConsumer):
     async def on_vote(self, message: protocol.Vote) -> None:
         await self._act(message, lambda user: actions.do_cast_vote(self.session_id, user, message.candidate))
 
+    # --- media: signalling relayed to the room's media worker (rooms/media.py) ------------------
+
+    async def on_rtc_offer(self, message: protocol.RtcOffer) -> None:
+        answer = await media.offer(self.session_id, self.viewer, message)
+        self.media_joined = True
+        await self.send_frame(protocol.event_frame("rtc.answer", answer, ref=message.id))
+
+    async def on_rtc_candidate(self, message: protocol.RtcCandidate) -> None:
+        await media.candidate(self.session_id, self.viewer, message)
+        await self.send_frame(protocol.ack_frame(message.id))
+
+    async def on_rtc_leave(self, message: protocol.RtcLeave) -> None:
+        await media.leave(self.session_id, self.viewer, message.id)
+        await self.send_frame(protocol.ack_frame(message.id))
+
+    async def on_rtc_mute(self, message: protocol.RtcMute) -> None:
+        await media.mute(self.session_id, self.viewer, message)
+        await self.send_frame(protocol.ack_frame(message.id))
+
+    async def on_rtc_pin(self, message: protocol.RtcPin) -> None:
+        await media.pin(self.session_id, self.viewer, message.id, message.user)
+        await self.send_frame(protocol.ack_frame(message.id))
+
+    async def on_rtc_please_mute(self, message: protocol.RtcPleaseMute) -> None:
+        assert self.hub is not None
+        await self.hub.publish("rtc.please_mute", media.please_mute(self.viewer, message.id, message.user))
+        await self.send_frame(protocol.ack_frame(message.id))
+
     async def on_floor(self, message: protocol.Floor) -> None:
         await self._act(message, lambda user: sharing.do_give_floor(self.session_id, user, message.member))
 
@@ -393,7 +426,8 @@ class RoomConsumer(AsyncWebsocketConsumer):
         )
 
     async def on_sheet_submit(self, message: protocol.SheetSubmit) -> None:
-        await self._act(message, lambda user: scoring.do_submit_sheet(self.session_id, user))
+        totals = {int(bid): total for bid, total in message.totals.items()} if message.totals else None
+        await self._act(message, lambda user: scoring.do_submit_sheet(self.session_id, user, declared_totals=totals))
 
     async def on_sheet_recheck(self, message: protocol.SheetRecheck) -> None:
         await self._act(
@@ -488,6 +522,13 @@ class RoomConsumer(AsyncWebsocketConsumer):
         await self._seat_event(frame)
         if self.viewer.member is not None and frame.data.get("member") == self.viewer.member:
             await self._close(code)
+            # Out of the room is out of its media too, at once; in the background, as the hub
+            # waits for this method before it hands the event to the next socket.
+            self.media_leaving = asyncio.create_task(self._leave_media())
+
+    async def _leave_media(self) -> None:
+        with contextlib.suppress(ProtocolError):
+            await media.leave(self.session_id, self.viewer)
 
     member_checked_in = _seat_event
     member_added = _seat_event
@@ -532,6 +573,23 @@ class RoomConsumer(AsyncWebsocketConsumer):
             await self.send_text(frame.text)
 
     hand_lowered = hand_raised
+
+    async def _media_event(self, frame: Frame) -> None:
+        # Media events of the room's worker, and the host's request to one participant.
+        if media.addressed_to(self.viewer, frame.data):
+            await self.send_text(frame.text)
+
+    rtc_renegotiate = _media_event
+    rtc_tiles = _media_event
+    rtc_levels = _media_event
+    rtc_muted = _media_event
+    rtc_peer = _media_event
+    rtc_please_mute = _media_event
+
+    async def rtc_recording(self, frame: Frame) -> None:
+        # The recording's manifest entries: for those who watch the audit trail.
+        if self.viewer.reads_audit:
+            await self.send_text(frame.text)
 
     async def bim_view(self, frame: Frame) -> None:
         # Not back to the presenter's own socket; not to those who may not see models (attendants).

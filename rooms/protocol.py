@@ -31,6 +31,11 @@ Text = Annotated[str, StringConstraints(min_length=1, max_length=MAX_TEXT, strip
 Reason = Annotated[str, StringConstraints(max_length=MAX_REASON, strip_whitespace=True)]
 Name = Annotated[str, StringConstraints(min_length=1, max_length=MAX_NAME, pattern=r"^[a-z_]+$")]
 PositiveId = Annotated[int, Field(ge=1, le=2**53)]
+# Media signalling (rtc/): an SDP offer is far larger than any other frame.
+MAX_SDP = 64 * 1024
+MAX_CANDIDATE = 1024
+LARGE_FRAME_BYTES = MAX_SDP + 1024
+LARGE_FRAME_TYPES = frozenset({"rtc.offer"})
 CellVersion = Annotated[int, Field(ge=0, le=2**53)]
 MAX_SCORE_TEXT = 12
 _SCORE_TEXT = re.compile(r"-?[0-9]{1,6}(\.[0-9]{1,4})?")
@@ -57,6 +62,7 @@ class ErrorCode:
     FORBIDDEN = "forbidden"  # the core refused: wrong role
     REFUSED = "refused"  # the core refused: wrong phase, unmet precondition
     CONFLICT = "conflict"
+    UNAVAILABLE = "unavailable"  # the media server did not answer in time: try again
     INTERNAL = "internal"
 
 
@@ -171,6 +177,51 @@ class Vote(_Client):
     candidate: PositiveId | None
 
 
+class RtcOffer(_Client):
+    """The browser's SDP offer: to join the room's media, or again when its streams change. The
+    browser is always the offerer; the server answers with ``rtc.answer``."""
+
+    type: Literal["rtc.offer"]
+    sdp: Annotated[str, StringConstraints(min_length=1, max_length=MAX_SDP)]
+
+
+class RtcCandidate(_Client):
+    """One of the browser's ICE candidates, trickled after its offer; an empty one ends the list."""
+
+    type: Literal["rtc.candidate"]
+    candidate: Annotated[str, StringConstraints(max_length=MAX_CANDIDATE)]
+    sdp_mid: Annotated[str, StringConstraints(max_length=32)] | None = None
+    sdp_mline_index: Annotated[int, Field(ge=0, le=255)] | None = None
+
+
+class RtcLeave(_Client):
+    """The browser hangs up (the page closes): its streams end at once, not at ICE timeout."""
+
+    type: Literal["rtc.leave"]
+
+
+class RtcMute(_Client):
+    """The sender's own microphone and camera state, shown on their tile and recorded."""
+
+    type: Literal["rtc.mute"]
+    audio_muted: bool
+    video_muted: bool
+
+
+class RtcPleaseMute(_Client):
+    """The host asks a participant to turn their microphone off."""
+
+    type: Literal["rtc.please_mute"]
+    user: PositiveId
+
+
+class RtcPin(_Client):
+    """The host pins a participant's video for everyone (``null``: unpin)."""
+
+    type: Literal["rtc.pin"]
+    user: PositiveId | None
+
+
 class View(_Client):
     """The presenter's view of one BIM model, as viewpoint JSON (bim_review/protocol.py ``Viewpoint``), for
     everyone following. ``sent_at`` is the sender's clock (ms), passed on untouched to measure delay."""
@@ -209,10 +260,15 @@ class ScoreSet(_Client):
     base: CellVersion
 
 
+BidKey = Annotated[str, StringConstraints(pattern=r"^[1-9][0-9]{0,15}$")]
+
+
 class SheetSubmit(_Client):
-    """The expert hands in their sheet; it is read-only to them afterwards."""
+    """The expert hands in their sheet; it is read-only to them afterwards. ``totals`` (bid id →
+    the total of the typed cells the page showed) is kept for the arithmetic check."""
 
     type: Literal["sheet.submit"]
+    totals: Annotated[dict[BidKey, ScoreValue], Field(max_length=500)] | None = None
 
 
 class SheetRecheck(_Client):
@@ -281,6 +337,12 @@ ClientMessage = Annotated[
     | Readmit
     | Declare
     | Vote
+    | RtcOffer
+    | RtcCandidate
+    | RtcLeave
+    | RtcMute
+    | RtcPleaseMute
+    | RtcPin
     | View
     | ViewSync
     | Floor
@@ -308,6 +370,12 @@ CLIENT_TYPES: tuple[str, ...] = (
     "readmit",
     "declare",
     "vote",
+    "rtc.offer",
+    "rtc.candidate",
+    "rtc.leave",
+    "rtc.mute",
+    "rtc.please_mute",
+    "rtc.pin",
     "view",
     "view_sync",
     "floor",
@@ -335,12 +403,16 @@ def parse_client(raw: str | bytes | None, *, max_bytes: int) -> ClientMessage:
     if raw is None:
         raise ProtocolError(ErrorCode.INVALID, "empty frame")
     size = len(raw.encode("utf-8", "surrogatepass")) if isinstance(raw, str) else len(raw)
-    if size > max_bytes:
-        raise ProtocolError(ErrorCode.TOO_LARGE, f"frame of {size} bytes exceeds the limit of {max_bytes}")
+    too_large = ProtocolError(ErrorCode.TOO_LARGE, f"frame of {size} bytes exceeds the limit of {max_bytes}")
+    if size > max(max_bytes, LARGE_FRAME_BYTES):
+        raise too_large
     try:
         data = json.loads(raw)
     except (ValueError, RecursionError):
-        raise ProtocolError(ErrorCode.NOT_JSON, "the frame is not JSON") from None
+        raise (too_large if size > max_bytes else ProtocolError(ErrorCode.NOT_JSON, "the frame is not JSON")) from None
+    if size > max_bytes and not (isinstance(data, dict) and data.get("type") in LARGE_FRAME_TYPES):
+        # Only an SDP offer may be larger than the room's frame limit.
+        raise too_large
     if not isinstance(data, dict):
         raise ProtocolError(ErrorCode.INVALID, "a frame must be a JSON object")
     ref = data.get("id")
@@ -405,6 +477,19 @@ VERSIONED_EVENTS: frozenset[str] = frozenset(
     }
 )
 # Room-only events: they change nothing in the database and carry no version.
+# Media frames (rtc/): the worker's answer and events, and the host's request; no version either.
+MEDIA_EVENTS: frozenset[str] = frozenset(
+    {
+        "rtc.answer",
+        "rtc.renegotiate",
+        "rtc.tiles",
+        "rtc.levels",
+        "rtc.muted",
+        "rtc.peer",
+        "rtc.please_mute",
+        "rtc.recording",
+    }
+)
 EPHEMERAL_EVENTS: frozenset[str] = frozenset(
     {"presence", "hand.raised", "hand.lowered", "typing", "bim.progress", "bim.view", "bim.view_sync"}
 )

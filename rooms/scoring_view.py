@@ -21,14 +21,16 @@ from django.contrib.auth.models import User
 
 from evaluation.exceptions import Refused
 from evaluation.models import EvaluationSession, Phase
-from scoring import queries
-from scoring.charts import expert_totals_svg
-from scoring.models import CriterionGroup, PreliminaryGroup
+from scoring import queries, rules
+from scoring.charts import deviation_heatmap_svg, expert_totals_svg
+from scoring.models import Criterion, CriterionGroup, PreliminaryGroup
+from scoring.rules import round_half_up
 from scoring.ui import chart_texts
 
 SCORING_PHASES = frozenset({Phase.PRELIMINARY_REVIEW, Phase.DETAILED_REVIEW, Phase.SUMMARY, Phase.SIGNING})
 SHEET_PHASES = frozenset({Phase.DETAILED_REVIEW, Phase.SUMMARY, Phase.SIGNING})
 SUMMARY_PHASES = frozenset({Phase.SUMMARY, Phase.SIGNING})
+HEATMAPS = 5
 
 
 def _text(value: Any) -> str | None:
@@ -83,6 +85,11 @@ def _sheet(session: EvaluationSession, user: User) -> dict[str, Any] | None:
             for (bid, criterion), cell in sorted(sheet.cells.items())
         ],
         "warnings": [_finding(f) for f in sheet.warnings],
+        # Computed, never typed; shown to 2 decimals (the summary keeps them exact).
+        "price_scores": [
+            {"bid": bid, "criterion": criterion, "value": str(round_half_up(value))}
+            for (bid, criterion), value in sorted(queries.price_scores(session).items())
+        ],
     }
 
 
@@ -157,8 +164,38 @@ def _summary(session: EvaluationSession, user: User) -> dict[str, Any] | None:
     }
 
 
+def _heatmaps(summary: queries.Summary, names: dict[int, str]) -> list[dict[str, Any]]:
+    """A deviation heat map (experts × bids) for each of the criteria with the most deviation
+    findings, at most HEATMAPS of them, from the submitted values the summary carries."""
+    counts: dict[int, int] = {}
+    for f in summary.findings:
+        if f.kind == "deviation" and f.criterion is not None:
+            counts[f.criterion] = counts.get(f.criterion, 0) + 1
+    chosen = sorted(counts, key=lambda c: (-counts[c], c))[:HEATMAPS]
+    scores = {rules.Cell(str(m), str(b), str(c)): v for (m, b, c), v in summary.scores.items() if c in chosen}
+    bids = [str(r.bid.id) for r in summary.rows]
+    maps = []
+    for criterion in Criterion.objects.filter(pk__in=chosen).order_by("position", "pk"):
+        title = f"{criterion.code} {criterion.title}"
+        svg = deviation_heatmap_svg(
+            scores,
+            rules.Criterion(str(criterion.pk), rules.Group(criterion.group), criterion.max_points, criterion.step),
+            [str(m) for m in names],
+            bids,
+            threshold=summary.deviation_threshold,
+            criterion_label=title,
+            bid_labels={str(r.bid.id): r.bid.label for r in summary.rows},
+            expert_labels={str(m): name for m, name in names.items()},
+            chart_id=f"deviation-{criterion.pk}",
+            texts=chart_texts(),
+        )
+        maps.append({"criterion": criterion.pk, "title": title, "svg": svg})
+    return maps
+
+
 def _charts(session: EvaluationSession, summary: queries.Summary) -> dict[str, Any]:
-    """The charts of the summary as SVG text (scoring/charts.py): each expert's total per bid."""
+    """The charts of the summary as SVG text (scoring/charts.py): each expert's total per bid, and
+    the deviation heat maps."""
     names = {p.member: p.name for p in queries.progress(session)}
     totals: dict[str, dict[str, Any]] = {}
     for row in summary.rows:
@@ -172,7 +209,10 @@ def _charts(session: EvaluationSession, summary: queries.Summary) -> dict[str, A
         dropped=str(summary.dropped_members[0]) if summary.dropped_members else None,
         texts=chart_texts(),
     )
-    return {"dots": [{"title": chart_texts().totals_title, "svg": dots}] if totals else [], "heat": []}
+    return {
+        "dots": [{"title": chart_texts().totals_title, "svg": dots}] if totals else [],
+        "heat": _heatmaps(summary, names),
+    }
 
 
 def scoring_part(user: User, session: EvaluationSession, member: int | None, committee: bool) -> dict[str, Any] | None:

@@ -27,6 +27,7 @@ from evaluation.declarations import INTEGRITY_STATEMENT, RECUSAL_GROUNDS, RECUSA
 from evaluation.models import CommitteeMember, EvaluationSession, Phase, SessionVenue
 from evaluation.permissions import Role, session_roles
 from evaluation.phases import TRANSITIONS
+from rooms import media
 from scoring.ui import sheet_strings
 
 ROOM_ROLES = frozenset({Role.MEMBER, Role.LEADER, Role.REVIEWER, Role.HOST, Role.SUPERVISOR})
@@ -151,6 +152,7 @@ def _strings() -> dict[str, Any]:
         "kinds": KIND_LABELS,
         "roles": ROLE_LABELS,
         "venue_kinds": {str(k.value): k.label for k in SessionVenue.Kind},
+        "media": media.MEDIA_STRINGS,
         "scoring": sheet_strings(),
     }
 
@@ -184,6 +186,7 @@ def _render(
         # Where a socket closed for a missing login (4401) or second factor (4402) sends the user.
         "login_url": f"{reverse('login')}?{urlencode({'next': request.get_full_path()})}",
         "otp_url": f"{reverse('otp_verify')}?{urlencode({'next': request.get_full_path()})}",
+        "rtc": media.page_config(request.user.pk or 0, roles),
     }
     context = {
         "session": session,

@@ -82,6 +82,28 @@ def set_host_addresses(addresses: list[str] | None) -> None:
     aioice.ice.get_host_addresses = _configured_host_addresses
 
 
+def loopback_only() -> bool:
+    return bool(_host_addresses) and all(a.startswith("127.") for a in _host_addresses or [])
+
+
+def refuse_checks_from_elsewhere(dtls: RTCDtlsTransport) -> None:
+    """With loopback-only host addresses, ignore ICE checks from any other address.
+
+    A browser also gathers on its other interfaces and sends checks from them to our 127.0.0.1
+    candidate; aioice would learn such an address as peer-reflexive and might nominate it.
+    """
+    if not loopback_only():
+        return
+    connection = ice_connection(dtls)
+    checked = connection.request_received
+
+    def request_received(message: Any, addr: tuple[str, int], protocol: Any) -> None:
+        if addr[0].startswith("127."):
+            checked(message, addr, protocol)
+
+    connection.request_received = request_received  # type: ignore[method-assign]
+
+
 # --- the connection's datagrams ----------------------------------------------------------------
 
 
@@ -142,9 +164,13 @@ def _fast_protocols(connection: aioice.ice.Connection) -> None:
 
 
 class RawSender:
-    """Encrypts and sends plain RTP/RTCP on a connected transport without awaiting anything."""
+    """Encrypts and sends plain RTP/RTCP on a connected transport without awaiting anything.
 
-    __slots__ = ("_addr", "_connection", "_dtls", "_sendto", "_srtp")
+    Never raises: once the transport is gone (closed, consent expired), ``dead`` is set and every
+    later packet is dropped, so one dead viewer cannot stop a publisher's loop over its viewers.
+    """
+
+    __slots__ = ("_addr", "_connection", "_dtls", "_sendto", "_srtp", "dead")
 
     def __init__(self, dtls: RTCDtlsTransport) -> None:
         self._dtls = dtls
@@ -152,13 +178,16 @@ class RawSender:
         self._sendto: Callable[[bytes, Any], None] | None = None
         self._srtp: Any = None
         self._addr: Any = None
+        self.dead = False
 
     def ready(self) -> bool:
         if self._sendto is not None:
             return True
+        if self.dead:
+            return False
         pair = self._connection._nominated.get(1)
         srtp = self._dtls._tx_srtp
-        if pair is None or srtp is None or self._dtls.state != "connected":
+        if pair is None or srtp is None or self._dtls.state != "connected" or pair.protocol.transport is None:
             return False
         _fast_protocols(self._connection)
         self._srtp = srtp
@@ -168,14 +197,22 @@ class RawSender:
 
     def rtp(self, plain: bytes) -> None:
         if self._sendto is not None or self.ready():
-            self._sendto(self._srtp.protect(plain), self._addr)  # type: ignore[misc]
+            try:
+                self._sendto(self._srtp.protect(plain), self._addr)  # type: ignore[misc]
+            except Exception:
+                self._die()
 
     def rtcp(self, plain: bytes) -> None:
         if self._sendto is not None or self.ready():
-            self._sendto(self._srtp.protect_rtcp(plain), self._addr)  # type: ignore[misc]
+            try:
+                self._sendto(self._srtp.protect_rtcp(plain), self._addr)  # type: ignore[misc]
+            except Exception:
+                self._die()
 
-    def reset(self) -> None:
+    def _die(self) -> None:
         self._sendto = None
+        if self._dtls.state != "connected":
+            self.dead = True
 
 
 # --- RTCP built here -----------------------------------------------------------------------------

@@ -185,10 +185,8 @@ class Source:
         if self.missing:  # one more try, then they are given up
             self.peer.nack(self.ssrc, sorted(self.missing))
             self.missing.clear()
-        if self.recorder is not None:
-            if self.recorder.wants_keyframe():
-                self.request_keyframe(force=True)
-            self.recorder.tick(time.time())
+        if self.recorder is not None and self.recorder.wants_keyframe():
+            self.request_keyframe(force=True)
 
     def close(self) -> None:
         self.closed = True

@@ -29,8 +29,9 @@ event is for one participant only (``None``: for the whole room):
 - ``{"type": "rtc.tiles", "to": p, "video": {mid: participant | None}, "audio": {mid: participant | None},
   "pinned": participant | None, "display": {participant: display dict}}``
 - ``{"type": "rtc.recording", "to": None, "entry": manifest entry}`` for every manifest entry written;
-- ``{"type": "rtc.peer", "to": None, "participant": p, "state": "connected" | "failed"}``: a failed
-  connection is dropped at once (its tiles go, the recording notes a gap) and awaits a new offer.
+- ``{"type": "rtc.peer", "to": None, "participant": p, "state": "connected" | "failed" | "closed"}``:
+  a failed or closed connection (ICE failure, consent expired) is dropped at once (its tiles go,
+  the recording notes a gap) and awaits a new offer.
 """
 
 from __future__ import annotations
@@ -232,9 +233,12 @@ class Room:
     def publishers(self, kind: str) -> list[Peer]:
         return [p for p in self.peers.values() if kind in p.sources]
 
-    def reassign(self) -> None:
-        """Give every subscriber's slots to the sources last-N picks; tell whom it changed for."""
-        for peer in self.peers.values():
+    def reassign(self, told: set[str] | None = None) -> None:
+        """Give every subscriber's slots to the sources last-N picks; tell whom it changed for.
+
+        ``told``: participants whose slots were emptied already (their tiles changed in any case).
+        """
+        for peer in list(self.peers.values()):
             if peer.closed:
                 continue
             choice = choose_tiles(
@@ -250,7 +254,7 @@ class Room:
             changed = False
             for kind, wanted in (("video", choice.video), ("audio", choice.audio)):
                 changed |= _bind(peer.slots[kind], {p: self.peers[p].sources[kind] for p in wanted})
-            if changed:
+            if changed or (told and peer.participant in told):
                 self.server.emit(self.session_id, self.tiles_event(peer))
             if choice.audio_missing and not getattr(peer, "asked_audio", 0) >= choice.audio_needed:
                 peer.asked_audio = choice.audio_needed  # type: ignore[attr-defined]
@@ -311,6 +315,7 @@ class MediaServer:
         internals.set_host_addresses(self.config.host_addresses)
         self.rooms: dict[int, Room] = {}
         self.closed = False
+        self._closing: dict[int, asyncio.Future[None]] = {}
         self._task: asyncio.Task[None] | None = None
         self._forwarded = 0
         self._rate = 0.0
@@ -329,7 +334,12 @@ class MediaServer:
         self._ensure_task()
         room = self.rooms.get(session_id)
         if room is None:
-            room = self.rooms[session_id] = Room(self, session_id)
+            closing = self._closing.get(session_id)
+            if closing is not None:
+                await asyncio.shield(closing)
+            room = self.rooms.get(session_id)
+            if room is None:
+                room = self.rooms[session_id] = Room(self, session_id)
         peer = room.peers.get(participant)
         if peer is not None and (peer.closed or (shape.ufrag and peer.ufrag and shape.ufrag != peer.ufrag)):
             await self._drop(room, peer, reason="reconnect")
@@ -393,10 +403,18 @@ class MediaServer:
         if room is None or participant not in room.peers:
             return
         await self._drop(room, room.peers[participant], reason="leave")
-        if not room.peers:
+        if not room.peers and self.rooms.get(session_id) is room:
+            # Gone from the table before awaiting, so a newcomer opens a new Room, which waits until
+            # this recording is closed before it continues the manifest.
+            del self.rooms[session_id]
             if room.recording is not None:
-                await room.recording.close()
-            self.rooms.pop(session_id, None)
+                closing = asyncio.ensure_future(room.recording.close())
+                self._closing[session_id] = closing
+                try:
+                    await asyncio.shield(closing)
+                finally:
+                    if self._closing.get(session_id) is closing:
+                        del self._closing[session_id]
 
     async def pin(self, session_id: int, participant: str | None) -> None:
         """The host pins a participant's video for everyone (None: unpin)."""
@@ -485,6 +503,7 @@ class MediaServer:
             assert dtls is not None
             peer.raw = internals.RawSender(dtls)
             internals.intercept_srtp(dtls, peer.on_rtp)
+            internals.refuse_checks_from_elsewhere(dtls)
         peer.ufrag = shape.ufrag
         self._update_streams(peer, shape)
         return pc.localDescription.sdp
@@ -543,17 +562,19 @@ class MediaServer:
     async def _drop(self, room: Room, peer: Peer, reason: str) -> None:
         if room.peers.get(peer.participant) is peer:
             del room.peers[peer.participant]
+        affected = set()
         for other in room.peers.values():
             for kind in ("audio", "video"):
                 for slot in other.slots[kind]:
                     if slot.source is not None and slot.source.peer is peer:
                         slot.unbind()
+                        affected.add(other.participant)
         await peer.close()
         if room.recording is not None and reason != "failed":
             room.recording.event("gap" if reason == "reconnect" else "leave", participant=peer.participant)
         if room.pinned == peer.participant and reason != "reconnect":
             room.pinned = None
-        room.reassign()
+        room.reassign(told=affected)
 
     def _watch(self, room: Room, peer: Peer) -> None:
         """Tell the room when a connection comes up or fails; a failed one is dropped (a gap if recorded)."""
@@ -561,12 +582,11 @@ class MediaServer:
         @peer.pc.on("connectionstatechange")
         async def changed() -> None:
             state = peer.pc.connectionState
-            if peer.closed or state not in ("connected", "failed"):
+            if peer.closed or state not in ("connected", "failed", "closed"):
                 return
-            self.emit(
-                room.session_id, {"type": "rtc.peer", "to": None, "participant": peer.participant, "state": state}
-            )
-            if state == "failed" and room.peers.get(peer.participant) is peer:
+            event = {"type": "rtc.peer", "to": None, "participant": peer.participant, "state": state}
+            self.emit(room.session_id, event)
+            if state != "connected" and room.peers.get(peer.participant) is peer:
                 await self._drop(room, peer, reason="reconnect")
 
     def _ensure_task(self) -> None:

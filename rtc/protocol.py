@@ -102,8 +102,8 @@ class Pin(_Request):
 class Mute(_Request):
     op: Literal["mute"]
     participant: Participant
-    audio: bool
-    video: bool
+    audio_muted: bool
+    video_muted: bool
 
 
 Request = Annotated[Offer | Candidate | Leave | Pin | Mute, Field(discriminator="op")]

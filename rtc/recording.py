@@ -71,6 +71,7 @@ class SessionRecording:
         self.loop = asyncio.get_running_loop()
         self.writer = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="rtc-recording")
         self.counters: dict[tuple[str, str], int] = {}
+        self.closed = False
         directory.mkdir(parents=True, exist_ok=True)
         self.n = 0
         self.prev = ZERO
@@ -91,13 +92,15 @@ class SessionRecording:
         if self.started is None:
             self.started = time.time()
             self.event("start", at=self.started)
-        self.closed = False
 
     def offset(self, at: float) -> float:
         assert self.started is not None
         return round(at - self.started, 3)
 
     def event(self, what: str, /, at: float | None = None, **detail: Any) -> None:
+        if self.closed:
+            logger.error("recording of %s is closed: %s event not written", self.directory, what)
+            return
         when = at if at is not None else time.time()
         self.writer.submit(self._append, {"type": what, "at": when, **detail})
 
@@ -122,6 +125,10 @@ class SessionRecording:
             self.loop.call_soon_threadsafe(self.on_entry, entry)
 
     def finish_segment(self, container: Any, path: Path, detail: dict[str, Any]) -> None:
+        if self.closed:
+            logger.error("recording of %s is closed: segment %s not listed", self.directory, path.name)
+            container.close()
+            return
         self.writer.submit(self._finish_segment, container, path, detail)
 
     def _finish_segment(self, container: Any, path: Path, detail: dict[str, Any]) -> None:
@@ -150,8 +157,8 @@ class SessionRecording:
         """Wait until every segment is closed and listed. Safe twice."""
         if self.closed:
             return
-        self.closed = True
         self.event("stop")
+        self.closed = True
         await asyncio.get_running_loop().run_in_executor(self.writer, lambda: None)
         self.writer.shutdown(wait=True)
 
@@ -286,9 +293,6 @@ class TrackRecorder:
         if self.container is None or self.need_keyframe:
             return True
         return self.last_frame_at - self.start >= self.session.segment_seconds - 0.5
-
-    def tick(self, now: float) -> None:
-        pass
 
     def close(self) -> None:
         if self.closed:

@@ -116,13 +116,16 @@ def _criterion(session: EvaluationSession, criterion_id: int) -> Criterion:
     return criterion
 
 
-def _in_detailed_review(session: EvaluationSession, bid: Bid) -> None:
-    if bid.pk not in queries.detailed_bids(session):
+def _in_detailed_review(session: EvaluationSession, bid: Bid) -> list[int]:
+    """The bids in detailed review (``bid`` among them, or ``Refused``)."""
+    in_review = queries.detailed_bids(session)
+    if bid.pk not in in_review:
         raise Refused(
             gettext("bid %(label)s is not in detailed review (rejected or not passed)")
             % {"label": bid.anonymous_label},
             code="invalid",
         )
+    return in_review
 
 
 def _number(value: str | Decimal | int | None, criterion: Criterion) -> Decimal:
@@ -145,8 +148,8 @@ def _number(value: str | Decimal | int | None, criterion: Criterion) -> Decimal:
 
 
 def _sheet(session: EvaluationSession, member: CommitteeMember) -> ScoreSheet:
-    sheet, _ = ScoreSheet.objects.get_or_create(session=session, member=member)
-    return ScoreSheet.objects.select_for_update().get(pk=sheet.pk)
+    sheet, _ = ScoreSheet.objects.select_for_update().get_or_create(session=session, member=member)
+    return sheet
 
 
 def _store(
@@ -154,6 +157,8 @@ def _store(
 ) -> tuple[ScoreCell, Decimal | None]:
     """Write the cell if ``base_version`` is its current version; return it and its old value."""
     cell = ScoreCell.objects.select_for_update().filter(sheet=sheet, bid=bid, criterion=criterion).first()
+    if cell is not None:
+        cell.bid, cell.criterion = bid, criterion  # already read: spare the queries
     current = cell.version if cell is not None else 0
     if base_version != current:
         raise StaleScore(
@@ -174,24 +179,32 @@ def _store(
     return cell, old
 
 
-def _saved(session: EvaluationSession, member: CommitteeMember, cell: ScoreCell) -> SavedScore:
-    mine = queries.member_progress(session, member)
-    return SavedScore(cell.pk, cell.value, cell.version, member.pk, mine.filled, mine.total, session.audit_seq)
-
-
-def _broadcast_progress(session: EvaluationSession, member: CommitteeMember, cell: ScoreCell) -> None:
-    """Counts for everyone; which cell moved (never its value) so the member's other tabs reload it."""
-    mine = queries.member_progress(session, member)
+def _progress(
+    session: EvaluationSession,
+    member: CommitteeMember,
+    sheet: ScoreSheet,
+    cell: ScoreCell,
+    in_review: list[int],
+    *,
+    announce: bool = True,
+) -> SavedScore:
+    """The saved cell and the member's counts; with ``announce`` the room gets the counts and which
+    cell moved (never its value), so the member's other tabs reload it."""
+    filled, total = queries.sheet_counts(sheet, in_review, cell.criterion.scheme_id)
+    saved = SavedScore(cell.pk, cell.value, cell.version, member.pk, filled, total, session.audit_seq)
+    if not announce:
+        return saved
     data = {
         **_member_data(member),
-        "filled": mine.filled,
-        "total": mine.total,
-        "submitted": mine.submitted,
+        "filled": filled,
+        "total": total,
+        "submitted": sheet.submitted_at is not None,
         "bid": cell.bid_id,
         "criterion": cell.criterion_id,
         "cell_version": cell.version,
     }
     broadcast(session.pk, "scoring.progress", data, version=session.audit_seq)
+    return saved
 
 
 def _cell_data(member: CommitteeMember, bid: Bid, criterion: Criterion, cell: ScoreCell) -> dict[str, Any]:
@@ -330,6 +343,31 @@ def do_mark_preliminary(
     marks = PreliminaryMark.objects.filter(session=session, member=member).count()
     broadcast(session.pk, "preliminary.progress", {**_member_data(member), "marks": marks}, version=session.audit_seq)
     return mark
+
+
+@transaction.atomic
+def do_pass_preliminary(session: EvaluationSession | int, actor: Actor, bid_id: int) -> list[PreliminaryMark]:
+    """The member passes the bid on every preliminary criterion at once (全部合格), replacing their
+    earlier marks on it; until the committee concludes that bid. Audit one ``preliminary.marked``
+    event naming every criterion; broadcast ``preliminary.progress``."""
+    session, member = _start(session, actor, "mark_preliminary")
+    bid = _bid(session, bid_id)
+    if PreliminaryConclusion.objects.filter(session=session, bid=bid).exists():
+        raise Refused(
+            gettext("the committee has concluded on bid %(label)s") % {"label": bid.anonymous_label}, code="conflict"
+        )
+    criteria = queries.preliminary_criteria(session)
+    now = timezone.now()
+    PreliminaryMark.objects.filter(member=member, bid=bid).delete()
+    marks = PreliminaryMark.objects.bulk_create(
+        PreliminaryMark(session=session, member=member, bid=bid, criterion=c, passed=True, marked_at=now)
+        for c in criteria
+    )
+    data = {**_member_data(member), "bid": bid.pk, "criteria": [c.pk for c in criteria], "passed": True}
+    record_event(session, actor, "preliminary.marked", data)
+    count = PreliminaryMark.objects.filter(session=session, member=member).count()
+    broadcast(session.pk, "preliminary.progress", {**_member_data(member), "marks": count}, version=session.audit_seq)
+    return marks
 
 
 def _verdicts(
@@ -572,7 +610,7 @@ def do_save_score(
     session, member = _start(session, actor, "save_score")
     criterion = _criterion(session, criterion_id)
     bid = _bid(session, bid_id)
-    _in_detailed_review(session, bid)
+    in_review = _in_detailed_review(session, bid)
     number = None if value is None else _number(value, criterion)
     sheet = _sheet(session, member)
     if sheet.submitted_at is not None:
@@ -581,8 +619,7 @@ def do_save_score(
         )
     cell, _ = _store(sheet, bid, criterion, number, base_version)
     record_event(session, actor, "score.saved", _cell_data(member, bid, criterion, cell))
-    _broadcast_progress(session, member, cell)
-    return _saved(session, member, cell)
+    return _progress(session, member, sheet, cell, in_review)
 
 
 @transaction.atomic
@@ -596,22 +633,25 @@ def do_submit_sheet(
     sheet = _sheet(session, member)
     if sheet.submitted_at is not None:
         raise Refused(gettext("your sheet is already submitted"), code="conflict")
-    mine = queries.member_progress(session, member)
-    if mine.filled < mine.total:
+    in_review = queries.detailed_bids(session)
+    scheme = queries.scheme_of(session)
+    if scheme is None:
+        raise Refused(gettext("the lot has no scoring scheme yet"), code="precondition")
+    filled, total = queries.sheet_counts(sheet, in_review, scheme.pk)
+    if filled < total:
         raise Refused(
-            gettext("%(n)s of %(total)s cells are still empty") % {"n": mine.total - mine.filled, "total": mine.total},
+            gettext("%(n)s of %(total)s cells are still empty") % {"n": total - filled, "total": total},
             code="precondition",
         )
-    in_review = set(queries.detailed_bids(session))
     totals: dict[str, str] = {}
-    for bid, total in (declared_totals or {}).items():
-        if bid not in in_review or not isinstance(total, Decimal) or not total.is_finite():
+    for bid, declared in (declared_totals or {}).items():
+        if bid not in in_review or not isinstance(declared, Decimal) or not declared.is_finite():
             raise Refused(gettext("declared totals name bids in detailed review with a number each"), code="invalid")
-        totals[str(bid)] = str(total)
+        totals[str(bid)] = str(declared)
     sheet.submitted_at, sheet.declared_totals = timezone.now(), totals
     sheet.recheck_reason, sheet.recheck_requested_at = "", None
     sheet.save(update_fields=["submitted_at", "declared_totals", "recheck_reason", "recheck_requested_at"])
-    data = {**_member_data(member), "filled": mine.filled, "total": mine.total}
+    data = {**_member_data(member), "filled": filled, "total": total}
     record_event(session, actor, "sheet.submitted", {**data, "declared_totals": totals})
     broadcast(session.pk, "sheet.submitted", data, version=session.audit_seq)
     return sheet
@@ -657,7 +697,7 @@ def do_confirm_deviation(
     session, member = _start(session, actor, "confirm_deviation")
     criterion = _criterion(session, criterion_id)
     bid = _bid(session, bid_id)
-    _in_detailed_review(session, bid)
+    in_review = _in_detailed_review(session, bid)
     flagged = any(
         f.kind == "deviation" and f.bid == bid.pk and f.criterion == criterion.pk and member.pk in f.members
         for f in queries.run_checks(session)
@@ -682,7 +722,7 @@ def do_confirm_deviation(
     record_event(session, actor, "score.deviation_confirmed", data)
     moved = {**_member_data(member), "bid": bid.pk, "criterion": criterion.pk, "cell_version": cell.version}
     broadcast(session.pk, "score.deviation_confirmed", moved, version=session.audit_seq)
-    return _saved(session, member, cell)
+    return _progress(session, member, sheet, cell, in_review, announce=False)
 
 
 @transaction.atomic

@@ -6,7 +6,7 @@ from __future__ import annotations
 from evaluation.models import Phase
 from evaluation.permissions import Role
 from evaluation.phases import ActionRule, add_action, add_precondition
-from scoring.queries import preliminary_problem, scheme_problem, summary_problem
+from scoring.queries import preliminary_problem, result_problem, scheme_problem, summary_problem
 
 BEFORE_SUMMARY = frozenset(
     {
@@ -31,7 +31,7 @@ RULES = (
         "mark_preliminary",
         frozenset({Phase.PRELIMINARY_REVIEW}),
         frozenset({Role.MEMBER}),
-        "a member's own pass/fail per criterion per bid, a reason on fail; changeable until the bid is concluded",
+        "a member's own pass/fail per criterion per bid (or a whole bid passed at once), a reason on fail",
     ),
     ActionRule(
         "conclude_preliminary",
@@ -91,4 +91,9 @@ def register() -> None:
         "open_summary",
         summary_problem,
         "scoring: every sheet submitted; no blocking Art. 64 finding; every deviation answered; price matters settled",
+    )
+    add_precondition(
+        "finalise",
+        result_problem,
+        "scoring: after the summary's corrections, no objective item differs, nothing out of range or miscounted",
     )

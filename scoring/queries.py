@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from evaluation.audit import record_event
+from evaluation.events import broadcast
 from evaluation.exceptions import Refused
 from evaluation.models import Bid, CommitteeMember, EvaluationSession, Phase
 from evaluation.permissions import Actor, Role, bidder_names_visible, session_roles, signed_in
@@ -26,6 +27,7 @@ from evaluation.protocol import LotRules
 from scoring import ocds, rules
 from scoring.models import (
     Criterion,
+    CriterionGroup,
     LotScheme,
     PreliminaryConclusion,
     PreliminaryCriterion,
@@ -156,6 +158,9 @@ class Summary:
     blocked: bool
     dropped_members: list[int]  # drop_widest: the member left out of aggregation
     data: dict[str, Any] = field(default_factory=dict)  # rule details (benchmark, draw) for the report
+    # Every submitted value: (member id, bid id, criterion id) → score (for the deviation heat maps).
+    scores: dict[tuple[int, int, int], Decimal] = field(default_factory=dict)
+    deviation_threshold: Decimal = Decimal("0.3")
 
 
 # --- the scheme and the bids ----------------------------------------------------------------------
@@ -348,7 +353,11 @@ def member_sheet(session: EvaluationSession, viewer: Actor) -> SheetView:
         submitted,
         bool(sheet and sheet.recheck_requested_at and not submitted),
     )
-    warnings = [f for f in run_checks(session) if f.kind == "deviation" and f.blocking and member.pk in f.members]
+    try:
+        findings = run_checks(session)
+    except Refused:
+        findings = []  # the leader sees why in summary_problem; the member's sheet still reads
+    warnings = [f for f in findings if f.kind == "deviation" and f.blocking and member.pk in f.members]
     return SheetView(
         member=member.pk,
         bids=bids,
@@ -362,9 +371,13 @@ def member_sheet(session: EvaluationSession, viewer: Actor) -> SheetView:
     )
 
 
-def member_progress(session: EvaluationSession, member: CommitteeMember) -> Progress:
-    """One member's progress (what a saved cell broadcasts)."""
-    return next(p for p in progress(session) if p.member == member.pk)
+def sheet_counts(sheet: ScoreSheet, in_review: list[int], scheme_id: int) -> tuple[int, int]:
+    """(cells filled, cells to fill) of one sheet: what a saved cell broadcasts."""
+    typed = Criterion.objects.filter(scheme_id=scheme_id).exclude(group=CriterionGroup.PRICE)
+    filled = ScoreCell.objects.filter(
+        sheet=sheet, value__isnull=False, bid_id__in=in_review, criterion__in=typed.values("pk")
+    ).count()
+    return filled, len(in_review) * typed.count()
 
 
 def progress(session: EvaluationSession) -> list[Progress]:
@@ -560,15 +573,21 @@ def _compute(session: EvaluationSession, data: _Inputs, draws: rules.Draws) -> r
         price = rules.price_scores(passed, data.settings.price) if passed else None
         scores = price.scores if price is not None else {}
         declared = {(e, b): total + scores.get(b, Decimal(0)) for (e, b), total in declared.items()}
-    return rules.compute_summary(
-        data.settings,
-        criteria,
-        bid_inputs,
-        [str(m.pk) for m in data.members],
-        data.scores,
-        declared_totals=declared,
-        draws=draws,
-    )
+    try:
+        return rules.compute_summary(
+            data.settings,
+            criteria,
+            bid_inputs,
+            [str(m.pk) for m in data.members],
+            data.scores,
+            declared_totals=declared,
+            draws=draws,
+        )
+    except rules.RuleError as exc:
+        # A setting this committee or these bids cannot meet (drop_widest with seven members ...).
+        raise Refused(
+            gettext("the lot's scoring rules cannot be applied: %(problem)s") % {"problem": exc}, code="precondition"
+        ) from exc
 
 
 def _label(bids: dict[int, Bid], bid: str | None) -> str:
@@ -687,12 +706,25 @@ def summary_problem(session: EvaluationSession) -> str | None:
     missing = _all_submitted(session)
     if missing:
         return gettext("score sheets not submitted: %(names)s") % {"names": "、".join(missing)}
-    blocking = [f.message for f in run_checks(session) if f.blocking]
+    try:
+        blocking = [f.message for f in run_checks(session) if f.blocking]
+    except Refused as refusal:
+        return refusal.reason
     if blocking:
         more = len(blocking) - 3
         text = "；".join(blocking[:3]) + (gettext(" (and %(n)s more)") % {"n": more} if more > 0 else "")
         return gettext("Art. 64 checks: %(findings)s") % {"findings": text}
     return None
+
+
+def result_problem(session: EvaluationSession) -> str | None:
+    """finalise: after corrections in summary, still no objective item that differs, no value out of
+    range and no arithmetic error (deviations were answered before the summary)."""
+    try:
+        blocking = [f.message for f in run_checks(session) if f.blocking and f.kind != "deviation"]
+    except Refused as refusal:
+        return refusal.reason
+    return gettext("Art. 64 checks: %(findings)s") % {"findings": "；".join(blocking[:3])} if blocking else None
 
 
 def _recorded_draws(session: EvaluationSession) -> rules.Draws:
@@ -721,6 +753,7 @@ def _record_draws(session: EvaluationSession, result: rules.Summary) -> None:
         if changed:
             record.save()
             record_event(locked, None, "scoring.draw_recorded", changed)
+            broadcast(locked.pk, "scoring.draw_recorded", changed, version=locked.audit_seq)
 
 
 def _summary_inputs(session: EvaluationSession) -> tuple[_Inputs, rules.Summary]:
@@ -728,7 +761,7 @@ def _summary_inputs(session: EvaluationSession) -> tuple[_Inputs, rules.Summary]
     draws = _recorded_draws(session)
     try:
         result = _compute(session, data, draws)
-    except rules.RuleError:
+    except Refused:
         if draws.rank is None:
             raise
         # Corrections changed which bids tie: the old draw does not cover them; draw again.
@@ -777,6 +810,9 @@ def build_summary(session: EvaluationSession, viewer: Actor | None = None) -> Su
     bids = {b.pk: b for b in data.bids}
     views = {b.pk: _bid_view(b, names) for b in data.bids}
     chosen = set(result.candidates)
+    by_bid: dict[str, dict[int, Decimal]] = {}
+    for item, value in result.aggregated.items():
+        by_bid.setdefault(item.bid, {})[int(item.criterion)] = value
     rows = []
     order = list(result.ranking.order) or list(result.valid_bids)
     for bid in order:
@@ -785,7 +821,7 @@ def build_summary(session: EvaluationSession, viewer: Actor | None = None) -> Su
             SummaryRow(
                 bid=views[pk],
                 evaluated_price=data.prices[pk],
-                criteria={int(item.criterion): v for item, v in result.aggregated.items() if item.bid == bid},
+                criteria=by_bid.get(bid, {}),
                 groups={str(g): v for g, v in result.group_totals.get(bid, {}).items()},
                 total=result.totals.get(bid, Decimal(0)),
                 rank=result.ranking.rank_of(bid) if result.ranking.order else 0,
@@ -822,6 +858,8 @@ def build_summary(session: EvaluationSession, viewer: Actor | None = None) -> Su
             "criteria": [_criterion_view(c) for c in data.criteria],
             "members": {m.pk: m.display_name for m in data.members},
         },
+        scores={(int(c.expert), int(c.bid), int(c.criterion)): v for c, v in data.scores.items()},
+        deviation_threshold=data.settings.deviation_threshold,
     )
 
 

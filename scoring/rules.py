@@ -545,12 +545,14 @@ def aggregate_item(scores: Sequence[Decimal], trim: bool) -> Decimal:
 
 @dataclass(frozen=True)
 class DropChoice:
-    """The expert dropped by drop_widest, those tied on the spread, and whether a draw decided."""
+    """The expert dropped by drop_widest, those tied on the spread, whether a draw decided, and
+    whether that draw was made just now (``fresh``: record it) rather than read from the record."""
 
     expert: str
     tied_on_spread: tuple[str, ...]
     tied_on_deviation: tuple[str, ...]
     drawn: bool
+    fresh: bool = False
 
 
 def widest_expert(
@@ -561,8 +563,8 @@ def widest_expert(
     """drop_widest step 1: the expert whose spread (max − min of their totals across bids) is largest.
 
     ``totals`` is expert → bid → that expert's total. A tie goes to the larger ``deviation_sums``
-    (sum of |own − mean of the others| over cells), then to ``drawn`` (the recorded draw, which must be
-    one of the tied) or, when None, a fresh draw made here with ``secrets`` and reported as drawn.
+    (sum of |own − mean of the others| over cells), then to ``drawn`` (the recorded draw) when it is
+    one of the tied, else to a fresh draw made here with ``secrets`` (``fresh``, to be recorded).
     """
     if not totals:
         raise RuleError("no experts to drop from")
@@ -576,11 +578,10 @@ def widest_expert(
     tied_dev = tuple(e for e in tied if sums[e] == top)
     if len(tied_dev) == 1:
         return DropChoice(tied_dev[0], tied, tied_dev, drawn=False)
-    if drawn is not None:
-        if drawn not in tied_dev:
-            raise RuleError(f"the recorded draw {drawn!r} is not among the tied experts {tied_dev}")
+    if drawn in tied_dev:
         return DropChoice(drawn, tied, tied_dev, drawn=True)
-    return DropChoice(secrets.choice(tied_dev), tied, tied_dev, drawn=True)
+    # no record, or one from another tie (before a correction): a fresh draw, to be recorded
+    return DropChoice(secrets.choice(tied_dev), tied, tied_dev, drawn=True, fresh=True)
 
 
 def _spread(values: Sequence[Fraction]) -> Fraction:
@@ -623,17 +624,19 @@ class Ranking:
 
 
 def _complete_draw(bids: Sequence[str], draw: Mapping[str, int] | None) -> tuple[dict[str, int], bool]:
-    if draw is not None:
-        missing = [b for b in bids if b not in draw]
-        if missing:
-            raise RuleError(f"the recorded draw lacks bids {missing}")
-        numbers = [draw[b] for b in bids]
-        if len(set(numbers)) != len(numbers):
-            raise RuleError("the recorded draw gives two bids the same number")
-        return {b: draw[b] for b in bids}, False
-    order = list(bids)
-    secrets.SystemRandom().shuffle(order)
-    return {b: i + 1 for i, b in enumerate(order)}, True
+    """Draw numbers for the tied ``bids``: the recorded ones, and for bids the record lacks (a tie
+    that arose after a correction) a fresh draw numbered after every recorded number."""
+    recorded = dict(draw or {})
+    numbers = {b: recorded[b] for b in bids if b in recorded}
+    if len(set(numbers.values())) != len(numbers):
+        raise RuleError("the recorded draw gives two bids the same number")
+    fresh = [b for b in bids if b not in numbers]
+    if not fresh:
+        return numbers, False
+    secrets.SystemRandom().shuffle(fresh)
+    start = max(recorded.values(), default=0)
+    numbers.update({b: start + i for i, b in enumerate(fresh, start=1)})
+    return numbers, True
 
 
 def _needs_draw(keys: Mapping[str, tuple[Decimal, ...]]) -> list[str]:
@@ -662,8 +665,9 @@ def rank_by_total(
 ) -> Ranking:
     """Comprehensive method: total desc, price asc, then technical desc (if chosen), then the draw.
 
-    ``draw`` (bid → number, lower first) is needed only for bids still tied; when None and needed, a
-    draw is made here with ``secrets`` and returned (``draw_made``) to be recorded.
+    ``draw`` (bid → number, lower first) is needed only for bids still tied; tied bids it lacks get a
+    fresh draw here (``secrets``), numbered after the recorded ones, returned with ``draw_made`` to be
+    recorded.
     """
     keys: dict[str, tuple[Decimal, ...]]
     if TieBreak(tie_break) == TieBreak.TECHNICAL:

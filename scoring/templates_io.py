@@ -18,15 +18,18 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
 
+from django.contrib.auth.models import User
 from django.db import transaction
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from evaluation.exceptions import ProtocolError, Refused
-from evaluation.models import EvaluationMethod
+from evaluation.models import EvaluationMethod, Lot
 from evaluation.permissions import Actor, require_host_group
 from evaluation.protocol import LotRules
+from scoring.actions import copy_template
 from scoring.models import (
     CriterionGroup,
+    LotScheme,
     PreliminaryGroup,
     ScoringTemplate,
     TemplateCriterion,
@@ -34,6 +37,11 @@ from scoring.models import (
 )
 
 SEED_DIR = Path(__file__).resolve().parent / "fixtures" / "templates"
+# The names of the seeded templates (scoring/fixtures/templates/*.json), one per evaluation method.
+SEEDED = {
+    EvaluationMethod.COMPREHENSIVE: "综合评估法（房建市政施工示例）",
+    EvaluationMethod.LOWEST_EVALUATED_PRICE: "经评审的最低投标价法（示例）",
+}
 MAX_CRITERIA = 200
 
 Code = Annotated[str, Field(min_length=1, max_length=32)]
@@ -175,3 +183,12 @@ def ensure_seed_templates(**kwargs: Any) -> None:
         if not ScoringTemplate.objects.filter(name=data.name).exists():
             with transaction.atomic():
                 _create(data)
+
+
+def seed_demo_scheme(lot: Lot, host: User) -> str:
+    """The demo's step per lot (evaluation.demo): the seeded template of the lot's method, copied once."""
+    if LotScheme.objects.filter(lot=lot).exists():
+        return ""
+    template = ScoringTemplate.objects.get(name=SEEDED[EvaluationMethod(lot.evaluation_method)])
+    copy_template(lot, template, host)
+    return f"scoring scheme of {lot.code} from {template.name}"

@@ -22,6 +22,7 @@ from evaluation.models import (
     BidOpeningRecord,
     Category,
     CommitteeMember,
+    EvaluationMethod,
     EvaluationSession,
     Expert,
     Lot,
@@ -35,11 +36,12 @@ from evaluation.phases import MAIN_LINE
 from scoring import actions as scoring_actions
 from scoring import queries as scoring_queries
 from scoring.models import LotScheme, ScoringTemplate
+from scoring.templates_io import SEEDED
 
 PASSWORD = "correct-horse-battery-staple"
 # The seeded templates (scoring/fixtures/templates).
-COMPREHENSIVE = "综合评估法（房建市政施工示例）"
-LOWEST_PRICE = "经评审的最低投标价法（示例）"
+COMPREHENSIVE = SEEDED[EvaluationMethod.COMPREHENSIVE]
+LOWEST_PRICE = SEEDED[EvaluationMethod.LOWEST_EVALUATED_PRICE]
 
 
 def credit_code(seed: str) -> str:
@@ -211,15 +213,13 @@ def seated_users(cast: Cast) -> list[User]:
 
 def pass_preliminary(cast: Cast) -> None:
     """Every seated member passes every open bid on every preliminary criterion; the leader concludes."""
-    criteria = scoring_queries.preliminary_criteria(cast.session)
     concluded = {s.bid.id for s in scoring_queries.preliminary_status(cast.session, cast.host) if s.concluded}
     bids = [b for b in cast.lot.bids.order_by("anonymous_label") if b.pk not in concluded]
     if not bids:
         return
     for user in seated_users(cast):
         for bid in bids:
-            for criterion in criteria:
-                scoring_actions.do_mark_preliminary(cast.session, user, bid.pk, criterion.pk, True)
+            scoring_actions.do_pass_preliminary(cast.session, user, bid.pk)
     leader = cast.refresh().leader()
     assert leader is not None
     scoring_actions.do_conclude_preliminary(cast.session, leader.user)

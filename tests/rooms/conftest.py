@@ -20,6 +20,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from config.asgi import application
 from rooms import hub, presence
+from tests.rooms.media_support import media_workers  # noqa: F401  (a fixture for the media tests)
 
 ORIGIN = b"http://127.0.0.1:8000"
 

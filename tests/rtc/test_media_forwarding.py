@@ -101,3 +101,31 @@ async def test_a_viewers_nack_is_answered_from_its_own_legs_history(server):
     finally:
         await publisher.close()
         await viewer.close()
+
+
+async def test_a_viewer_that_went_away_neither_stops_the_others_nor_a_newcomer(server):
+    publisher = await connect(server, "expert_a")
+    staying = await connect(server, "expert_b", publish=False)
+    leaving = await connect(server, "expert_c", publish=False)
+    try:
+        await leaving.frames(leaving.mids("video")[0], 2)
+        await leaving.close()  # the page closed: no leave through signalling
+        for _ in range(50):
+            if "expert_c" not in server.rooms[SESSION].peers:
+                break
+            await asyncio.sleep(0.1)
+        assert "expert_c" not in server.rooms[SESSION].peers
+        newcomer = await connect(server, "expert_d", publish=False)
+        assert (await newcomer.frames(newcomer.mids("video")[0], 3))[0].width == 160
+        assert (await staying.frames(staying.mids("video")[0], 3))[0].width == 160
+        await newcomer.close()
+
+        await publisher.close()
+        for _ in range(50):
+            tiles = [e for _, e in server.events if e["type"] == "rtc.tiles" and e["to"] == "expert_b"]
+            if tiles and "expert_a" not in tiles[-1]["video"].values():
+                break
+            await asyncio.sleep(0.1)
+        assert "expert_a" not in tiles[-1]["video"].values()  # the viewer is told the tile is gone
+    finally:
+        await staying.close()

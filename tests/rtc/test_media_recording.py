@@ -117,3 +117,22 @@ def test_the_verify_recording_command_exits_1_on_a_broken_chain(tmp_path):
         call_command("verify_recording", str(tmp_path))
     assert raised.value.returncode == 1
     assert "hash does not match" in str(raised.value)
+
+
+async def test_a_room_emptied_and_joined_again_at_once_keeps_one_unbroken_manifest(tmp_path):
+    server = MediaServer(MediaConfig(host_addresses=["127.0.0.1"], recordings_dir=tmp_path, segment_seconds=30))
+    first = await connect(server, "expert_a")
+    await asyncio.sleep(1)
+    await first.close()
+    leaving = asyncio.ensure_future(server.leave(SESSION, "expert_a"))
+    second = await connect(server, "expert_b")  # while the first recording is being closed
+    await leaving
+    await asyncio.sleep(1)
+    await second.close()
+    await server.close()
+    directory = tmp_path / f"session-{SESSION}"
+    report = verify_recording(directory)
+    assert report.ok, report.problems
+    entries = [json.loads(line) for line in (directory / "manifest.jsonl").read_text().splitlines()]
+    assert [e["type"] for e in entries].count("start") == 1
+    assert {e["participant"] for e in entries if e["type"] == "segment"} == {"expert_a", "expert_b"}

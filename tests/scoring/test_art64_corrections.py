@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 
+from evaluation import actions
 from evaluation.exceptions import Refused
 from evaluation.models import AuditEvent, Phase
 from scoring import actions as scoring
@@ -83,3 +84,33 @@ def test_corrections_are_refused_before_the_summary_and_for_other_roles(cast: Ca
         scoring.do_save_score(cast.session, cast.zhang, bid, criterion, "6", base_version=version)
     assert refusal.value.code == "wrong_phase"
     assert not ScoreCorrection.objects.exists()
+
+
+def test_a_correction_that_makes_objective_items_differ_blocks_finalising(in_summary):
+    cast = in_summary
+    bid = queries.detailed_bids(cast.session)[0]
+    criterion, version = cell_version(cast, cast.zhang, bid, "C1")
+    scoring.do_correct_score(
+        cast.session,
+        cast.zhang,
+        bid,
+        criterion,
+        "6",
+        reason="arithmetic",
+        explanation="业绩计数有误",
+        base_version=version,
+    )
+    with pytest.raises(Refused, match="objective item C1"):
+        actions.do_transition(cast.session, cast.li, "finalise")
+    scoring.do_correct_score(
+        cast.session,
+        cast.zhang,
+        bid,
+        criterion,
+        "8",
+        reason="objective_differs",
+        explanation="与其他成员核对",
+        base_version=version + 1,
+    )
+    actions.do_transition(cast.session, cast.li, "finalise")
+    assert cast.refresh().phase == Phase.SIGNING

@@ -98,3 +98,12 @@ def test_a_member_reads_only_their_own_marks(prelim):
     assert queries.preliminary_sheet(cast.session, cast.chen) == {}
     status = {s.bid.id: s for s in queries.preliminary_status(cast.session, cast.chen)}
     assert status[bids[0].pk].marks == 1 and status[bids[0].pk].expected == 5 * len(criteria)
+
+
+def test_a_member_passes_a_whole_bid_at_once_replacing_earlier_marks(prelim):
+    cast, bids, criteria = prelim
+    scoring.do_mark_preliminary(cast.session, cast.zhang, bids[0].pk, criteria[0].pk, False, reason="未盖章")
+    marks = scoring.do_pass_preliminary(cast.session, cast.zhang, bids[0].pk)
+    assert len(marks) == len(criteria)
+    mine = queries.preliminary_sheet(cast.session, cast.zhang)
+    assert {k: v for k, v in mine.items() if k[0] == bids[0].pk} == {(bids[0].pk, c.pk): (True, "") for c in criteria}

@@ -63,9 +63,13 @@ def test_without_a_recorded_draw_one_is_made_among_the_tied():
     choice = widest_expert(totals, {})
     assert choice.expert in {"e1", "e2"}
     assert choice.drawn
+    assert choice.fresh
 
 
-def test_a_recorded_draw_outside_the_tie_is_refused():
+def test_a_recorded_draw_from_another_tie_gives_way_to_a_fresh_one():
     totals = {"e1": {"a": D("10"), "b": D("20")}, "e2": {"a": D("30"), "b": D("20")}, "e3": {"a": D("3")}}
-    with pytest.raises(RuleError, match="not among"):
-        widest_expert(totals, {}, drawn="e3")
+    choice = widest_expert(totals, {}, drawn="e3")
+    assert choice.expert in {"e1", "e2"}
+    assert choice.drawn
+    assert choice.fresh
+    assert not widest_expert(totals, {}, drawn="e2").fresh

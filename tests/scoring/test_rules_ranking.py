@@ -57,10 +57,25 @@ def test_without_a_recorded_draw_one_is_made_for_the_tied_bids_only():
     assert ranking.order[1:] == tuple(sorted("ac", key=ranking.draw.__getitem__))
 
 
-@pytest.mark.parametrize(("draw", "message"), [({"a": 1}, "lacks"), ({"a": 1, "c": 1}, "same number")])
-def test_a_recorded_draw_that_cannot_order_the_tie_is_refused(draw, message):
-    with pytest.raises(RuleError, match=message):
-        rank_by_total(money(a="90", c="90"), money(a="1", c="1"), {}, TieBreak.DRAW, draw=draw)
+def test_a_recorded_draw_giving_two_tied_bids_one_number_is_refused():
+    with pytest.raises(RuleError, match="same number"):
+        rank_by_total(money(a="90", c="90"), money(a="1", c="1"), {}, TieBreak.DRAW, draw={"a": 1, "c": 1})
+
+
+def test_bids_tied_after_the_draw_was_recorded_get_fresh_numbers_after_it():
+    recorded = {"a": 1, "b": 2}
+    ranking = rank_by_total(
+        money(a="90", b="90", c="80", d="80"), money(a="1", b="1", c="1", d="1"), {}, TieBreak.DRAW, draw=recorded
+    )
+    assert ranking.draw_made
+    assert {ranking.draw["a"], ranking.draw["b"]} == {1, 2}
+    assert {ranking.draw["c"], ranking.draw["d"]} == {3, 4}
+    assert ranking.order[:2] == ("a", "b")
+    again = rank_by_total(
+        money(a="90", b="90", c="80", d="80"), money(a="1", b="1", c="1", d="1"), {}, TieBreak.DRAW, draw=ranking.draw
+    )
+    assert again.order == ranking.order
+    assert not again.draw_made
 
 
 def test_lowest_evaluated_price_ranks_by_price_ascending():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 from channels.db import database_sync_to_async
 
@@ -48,6 +50,12 @@ async def test_members_mark_and_the_leader_concludes_over_the_socket(cast, join)
     assert len(snapshot_part["prelim"]["marks"]) == len(bids) * len(criteria), "chen's own marks"
 
 
+def _typed_totals(cast: Cast) -> dict[int, Decimal]:
+    """What ``_fill`` puts on each bid: the step of every typed criterion."""
+    step_sum = sum((c.step for c in typed_criteria(cast)), Decimal(0))
+    return {bid.pk: step_sum for bid in Bid.objects.filter(lot=cast.lot)}
+
+
 def _fill(cast: Cast, user) -> None:
     for bid in Bid.objects.filter(lot=cast.lot).order_by("pk"):
         for criterion in typed_criteria(cast):
@@ -58,7 +66,9 @@ async def test_the_leader_asks_a_member_to_recheck_a_submitted_sheet(detailed, j
     cast = detailed
     await database_sync_to_async(_fill)(cast, cast.zhang)
     zhang, li, chen = [await enter(join, cast, u) for u in (cast.zhang, cast.li, cast.chen)]
-    assert (await zhang.request({"type": "sheet.submit"}))["type"] == "ack"
+    totals = await database_sync_to_async(_typed_totals)(cast)
+    submitted = await zhang.request({"type": "sheet.submit", "totals": {str(b): str(t) for b, t in totals.items()}})
+    assert submitted["type"] == "ack", submitted
     zhang_member = await database_sync_to_async(lambda: cast.member(cast.zhang).pk)()
     asked = {"type": "sheet.recheck", "member": zhang_member, "reason": "第3项与评分标准不符，请复核"}
     refused = await chen.request(asked)
@@ -68,6 +78,7 @@ async def test_the_leader_asks_a_member_to_recheck_a_submitted_sheet(detailed, j
     assert event["data"]["member"] == zhang_member
     sheet = await ScoreSheet.objects.aget(session=cast.session, member_id=zhang_member)
     assert sheet.submitted_at is None and sheet.recheck_reason
+    assert {int(b): Decimal(t) for b, t in sheet.declared_totals.items()} == totals, "the totals the page showed"
     resync = await join(cast.zhang, cast.session.pk)
     mine = (await resync.expect("snapshot"))["data"]["scoring"]["sheet"]
     assert mine["editable"] is True and mine["recheck"]["reason"] == asked["reason"]
@@ -106,3 +117,41 @@ async def test_after_the_summary_opens_the_committee_sees_totals_and_ranking(det
     sun = await join(cast.sun, cast.session.pk)
     part = (await sun.expect("snapshot"))["data"]["scoring"]
     assert part is None or part["summary"] is None
+
+
+def _everyone_submits_with_zhang_apart(cast: Cast) -> tuple[int, int]:
+    """Every member full points everywhere, but 张华 the least step on one subjective criterion of the
+    first bid: a deviation warning on his cell."""
+    criteria = typed_criteria(cast)
+    apart = next(c for c in criteria if not c.objective)
+    first = Bid.objects.filter(lot=cast.lot).order_by("pk").first()
+    assert first is not None
+    for user in cast.committee:
+        for bid in Bid.objects.filter(lot=cast.lot).order_by("pk"):
+            for criterion in criteria:
+                low = user == cast.zhang and bid.pk == first.pk and criterion.pk == apart.pk
+                value = criterion.step if low else criterion.max_points
+                scoring.do_save_score(cast.session, user, bid.pk, criterion.pk, value, base_version=0)
+        scoring.do_submit_sheet(cast.session, user)
+    return first.pk, apart.pk
+
+
+async def test_a_deviating_score_is_confirmed_with_a_reason_and_mapped_in_the_summary(detailed, join):
+    cast = detailed
+    bid, criterion = await database_sync_to_async(_everyone_submits_with_zhang_apart)(cast)
+    zhang = await join(cast.zhang, cast.session.pk)
+    sheet = (await zhang.expect("snapshot"))["data"]["scoring"]["sheet"]
+    assert [(w["bid"], w["criterion"]) for w in sheet["warnings"]] == [(bid, criterion)]
+    version = next(c["version"] for c in sheet["cells"] if (c["bid"], c["criterion"]) == (bid, criterion))
+
+    confirm = {"type": "deviation.confirm", "bid": bid, "criterion": criterion, "base": version}
+    no_reason = await zhang.request({**confirm, "reason": " "})
+    assert no_reason["type"] == "error", "a written reason is required"
+    kept = await zhang.request({**confirm, "reason": "该项方案存在明显缺陷，维持原评分"})
+    assert kept["type"] == "ack", kept
+
+    await database_sync_to_async(actions.do_transition)(cast.session, cast.host, "open_summary")
+    li = await join(cast.li, cast.session.pk)
+    summary = (await li.expect("snapshot"))["data"]["scoring"]["summary"]
+    assert [m["criterion"] for m in summary["charts"]["heat"]] == [criterion]
+    assert summary["charts"]["heat"][0]["svg"].startswith("<svg")

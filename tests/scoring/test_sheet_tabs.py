@@ -66,3 +66,7 @@ async def test_a_reconnected_page_shows_exactly_what_was_saved(detailed, join):
     assert Decimal(cells[(bid.pk, criterion.pk)]["value"]) == Decimal(value)
     assert cells[(bid.pk, criterion.pk)]["version"] == 1
     assert sheet["submitted"] is False and sheet["editable"] is True
+    # The price score is there, computed: one per bid in review, never a cell of the sheet.
+    prices = {p["bid"]: p["value"] for p in sheet["price_scores"]}
+    assert set(prices) == set(sheet["bids"]) and all(Decimal(v) > 0 for v in prices.values())
+    assert not {(p["bid"], p["criterion"]) for p in sheet["price_scores"]} & set(cells)

@@ -12,7 +12,7 @@ from django.urls import reverse
 from evaluation.exceptions import Refused
 from evaluation.models import Bid, Phase
 from scoring import queries
-from tests.personas import Cast, advance_to, login_verified
+from tests.personas import LOWEST_PRICE, Cast, advance_to, give_scheme, login_verified
 from tests.scoring.conftest import to_detailed
 from tests.scoring.scoring_support import fill
 
@@ -97,4 +97,16 @@ def test_the_export_waits_for_the_summary(cast: Cast, client):
     to_detailed(cast)
     login_verified(client, cast.li)
     response = client.get(reverse("scoring_result_ocds", args=[cast.session.pk]))
-    assert response.status_code == 409 and "summary" in response.json()["reason"]
+    assert response.status_code == 409 and response.json()["error"] == "wrong_phase" and response.json()["reason"]
+
+
+def test_the_lowest_evaluated_price_method_ranks_by_price_without_scores(cast: Cast):
+    give_scheme(cast, LOWEST_PRICE)
+    to_detailed(cast)
+    assert queries.member_sheet(cast.refresh(), cast.zhang).criteria == []
+    advance_to(cast, Phase.SUMMARY)  # every member submits an empty sheet
+    summary = queries.build_summary(cast.session, cast.li)
+    a, b = Bid.objects.filter(lot=cast.lot).order_by("price")
+    assert [r.bid.id for r in summary.rows] == [a.pk, b.pk]
+    assert [r.evaluated_price for r in summary.rows] == [a.price, b.price]
+    assert summary.data["method"] == "lowest_evaluated_price"

@@ -132,7 +132,13 @@ export class RoomClient {
     const scheme = location.protocol === "https:" ? "wss" : "ws";
     this.url = `${scheme}://${location.host}${path}`;
     this.onChange = onChange;
-    this.onConnection = onConnection;
+    // Other parts of the page (the media client) follow the connection and read frames too.
+    this.connectionListeners = new Set();
+    this.frameListeners = new Set(); // a listener that returns true has handled the frame
+    this.onConnection = (state, code) => {
+      onConnection(state, code);
+      for (const listener of this.connectionListeners) listener(state, code);
+    };
     this.onError = onError;
     this.onEvent = onEvent; // a page's own versioned events (the scoring sheet's), after the shared ones
     this.watchdogMs = Math.max(15000, 3 * 1000 * (pingSeconds || 5));
@@ -263,6 +269,7 @@ export class RoomClient {
     } catch {
       return;
     }
+    for (const listener of this.frameListeners) if (listener(frame)) return;
     if (frame.type === "snapshot") return this.applySnapshot(frame);
     if (frame.type === "ping") return this.noteHead(frame.version);
     if (frame.type === "ack" || frame.type === "error") return this.settle(frame);
@@ -483,6 +490,12 @@ export class RoomPage {
 
   start() {
     this.client.start();
+    // The room's audio and video, for those who take part in them (rtc/static/rtc/media.js).
+    if (this.config.rtc?.enabled && document.getElementById("video-tiles")) {
+      import("../rtc/media.js")
+        .then(({ startMedia }) => startMedia(this))
+        .catch((error) => showError(document.getElementById("room-error"), String(error)));
+    }
     return this;
   }
 

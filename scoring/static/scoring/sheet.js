@@ -38,6 +38,14 @@ function scaled(text) {
   return sign ? -value : value;
 }
 
+/** The inverse of ``scaled``: an integer of ten-thousandths as decimal text ("12.5"). */
+function unscaled(value) {
+  const sign = value < 0 ? "-" : "";
+  const abs = Math.abs(value);
+  const frac = String(abs % 10000).padStart(4, "0").replace(/0+$/, "");
+  return `${sign}${Math.floor(abs / 10000)}${frac ? `.${frac}` : ""}`;
+}
+
 /** Do two decimal texts (or nulls) mean the same score? "7.5" and "7.50" do. */
 function same(a, b) {
   if (a === null || a === undefined || a === "") return b === null || b === undefined || b === "";
@@ -63,11 +71,23 @@ export class Sheet {
     this.ui = page.strings.scoring;
     this.pending = new Map(); // cell key -> { value, id }
     this.timers = new Map(); // cell key -> debounce timer
+    this.queued = new Map(); // cell key -> the save to send once the one in flight is answered
     this.notes = new Map(); // cell key -> { state, text } shown after a refusal or a change elsewhere
   }
 
   get state() {
     return this.page.state?.scoring ?? null;
+  }
+
+  /** [bid id, the total of this expert's saved cells as decimal text] for every bid of the sheet. */
+  totals() {
+    const sheet = this.state?.sheet;
+    if (!sheet) return [];
+    const sums = new Map(sheet.bids.map((bid) => [bid, 0]));
+    for (const c of sheet.cells) {
+      if (c.value !== null && sums.has(c.bid)) sums.set(c.bid, sums.get(c.bid) + scaled(String(c.value)));
+    }
+    return Array.from(sums, ([bid, sum]) => [bid, unscaled(sum)]);
   }
 
   cell(bid, criterion) {
@@ -130,7 +150,9 @@ export class Sheet {
     const text = input.value.trim();
     const saved = this.cell(bid, criterion.id);
     const cellNode = input.closest("td");
-    if (same(text, saved?.value) && !this.pending.has(key)) {
+    const inFlight = this.pending.get(key);
+    if (inFlight && same(text, inFlight.value)) return; // already on its way
+    if (same(text, saved?.value) && !inFlight) {
       this.notes.delete(key);
       this.showCell(cellNode, saved ? "saved" : "empty", "");
       return;
@@ -141,7 +163,12 @@ export class Sheet {
       return;
     }
     this.showCell(cellNode, "dirty", "");
-    const save = () => this.save(cellNode, key, bid, criterion.id, text);
+    // One save per cell at a time, each on the version the previous one returned: a newer entry
+    // typed meanwhile goes once the one in flight is answered.
+    const save = () => {
+      if (this.pending.has(key)) this.queued.set(key, () => this.schedule(input, criterion, bid, true));
+      else this.save(cellNode, key, bid, criterion.id, text);
+    };
     if (immediate) save();
     else this.timers.set(key, setTimeout(save, SAVE_DELAY_MS));
   }
@@ -157,6 +184,7 @@ export class Sheet {
         this.notes.delete(key);
         if (ack.data?.cell) this.storeCell(ack.data.cell);
         this.refreshCell(cellNode, bid, criterion);
+        this.runQueued(key);
       },
       // Refused: the cell says why and keeps the typed text. A conflict (another tab saved first)
       // takes the server's value from a fresh snapshot, so nothing stale stays on screen.
@@ -171,6 +199,7 @@ export class Sheet {
         }
         this.notes.set(key, { state: conflict ? "conflict" : "refused", text });
         this.showCell(cellNode, conflict ? "conflict" : "refused", text);
+        this.queued.delete(key); // the entry behind a refused one waits for the expert to look again
         if (conflict) this.page.client.resync();
       },
     });
@@ -180,6 +209,12 @@ export class Sheet {
     }
     this.pending.set(key, { value: frame.value, id });
     this.showCell(cellNode, "saving", this.ui.saving);
+  }
+
+  runQueued(key) {
+    const next = this.queued.get(key);
+    this.queued.delete(key);
+    if (next) next();
   }
 
   showCell(cellNode, state, text) {
@@ -283,7 +318,11 @@ function renderSheet(scoring, page, sheet) {
       el("p", { class: "notice sheet-recheck", role: "alert", hidden: true }),
       el("p", { class: "hint sheet-status" }),
       el("div", { class: "notice sheet-warnings", hidden: true }, el("strong", { text: ui.warnings_title }), el("ul")),
-      el("div", { class: "sheet-scroll" }, el("table", { class: "list sheet" }, el("thead", {}, el("tr")), el("tbody"))),
+      el(
+        "div",
+        { class: "sheet-scroll" },
+        el("table", { class: "list sheet" }, el("thead", {}, el("tr")), el("tbody"), el("tfoot", {}, el("tr", { class: "totals" }))),
+      ),
       el(
         "p",
         { class: "controls" },
@@ -292,7 +331,9 @@ function renderSheet(scoring, page, sheet) {
       ),
     );
     body.querySelector("#sheet-submit").addEventListener("click", () => {
-      page.client.request({ type: "sheet.submit" }, { slot: body.querySelector('[data-error-for="sheet-submit"]') });
+      // The totals the expert saw go with the sheet: the summary checks them (arithmetic, Art. 64).
+      const totals = Object.fromEntries(sheet.totals().map(([bid, total]) => [String(bid), total]));
+      page.client.request({ type: "sheet.submit", totals }, { slot: body.querySelector('[data-error-for="sheet-submit"]') });
     });
   }
   const bids = scoring.bids.filter((b) => b.status !== "failed");
@@ -347,6 +388,16 @@ function renderSheet(scoring, page, sheet) {
         }
       }
       for (const stale of byBid.values()) stale.remove();
+    },
+  );
+  const totals = new Map(sheet.totals());
+  keyed(
+    body.querySelector("tfoot tr"),
+    [{ id: "criterion" }, { id: "max" }, ...bids],
+    (b) => b.id,
+    (b) => el(b.id === "criterion" ? "th" : "td", { class: "num", dataset: { totalFor: b.id } }),
+    (node, b) => {
+      node.textContent = b.id === "criterion" ? ui.typed_total : b.id === "max" ? "" : totals.get(b.id) ?? "0";
     },
   );
 }
@@ -521,6 +572,24 @@ function renderSummary(scoring, page, sheet) {
     table,
     el("h3", { text: ui.findings_title }),
     (summary.findings ?? []).length ? findings : el("p", { class: "empty", text: ui.no_findings }),
+    (summary.corrections ?? []).length ? el("h3", { text: ui.corrections_title }) : "",
+    el(
+      "ul",
+      { class: "corrections" },
+      (summary.corrections ?? []).map((c) =>
+        el("li", {
+          text: fmt(ui.correction_line, {
+            name: c.name,
+            label: c.label,
+            criterion: c.criterion,
+            old: c.old ?? "—",
+            new: c.new,
+            reason: c.reason_text,
+            explanation: c.explanation,
+          }),
+        }),
+      ),
+    ),
     (summary.rejected ?? []).length ? el("h3", { text: ui.rejected_title }) : "",
     el("ul", { class: "rejected" }, (summary.rejected ?? []).map((r) => el("li", { text: [r.label, r.name, (r.reasons ?? []).join("；")].filter(Boolean).join(" · ") }))),
     charts,
