@@ -359,7 +359,8 @@ def _vector(element: ET.Element, tag: str, where: str) -> list[float]:
 
 
 def _guids(element: ET.Element | None) -> list[str]:
-    return [c.get("IfcGuid", "") for c in _children(element, "Component")]
+    # A component may be named only by its authoring tool's id: it has no place in our viewpoint.
+    return [guid for c in _children(element, "Component") if (guid := c.get("IfcGuid"))]
 
 
 def read_visinfo(root: ET.Element, where: str) -> dict[str, Any]:
@@ -394,10 +395,11 @@ def read_visinfo(root: ET.Element, where: str) -> dict[str, Any]:
             default = visibility.get("DefaultVisibility")
             data["default_visibility"] = default is None or default.strip().lower() in ("true", "1")
             data["hidden"] = _guids(_child(visibility, "Exceptions"))
-        data["coloured"] = [
+        colours = [
             {"color": c.get("Color", ""), "ids": _guids(_child(c, "Components"))}
             for c in _children(_child(components, "Coloring"), "Color")
         ]
+        data["coloured"] = [c for c in colours if c["ids"]]
     return data
 
 

@@ -4,7 +4,10 @@ independent of ours; a file bcf-client writes imports too."""
 from __future__ import annotations
 
 import hashlib
+import io
+import re
 import uuid
+import zipfile
 from datetime import UTC, datetime
 from typing import Any
 
@@ -149,3 +152,22 @@ def test_a_file_written_by_bcf_client_imports(cast, settings, tmp_path):
     (viewpoint,) = stored.viewpoints.all()
     assert viewpoint.data["selected"] == [WALL]
     assert viewpoint.data["camera"]["kind"] == "perspective"
+
+
+def test_components_named_only_by_an_authoring_tool_are_left_out_of_an_imported_viewpoint(cast, issues):
+    source = io.BytesIO(export(cast.session.pk))
+    target = io.BytesIO()
+    foreign = b"<Component><AuthoringToolId>revit-4711</AuthoringToolId></Component>"
+    with zipfile.ZipFile(source) as old, zipfile.ZipFile(target, "w") as new:
+        for name in old.namelist():
+            data = old.read(name)
+            if name.endswith(".bcfv"):
+                data = data.replace(b"<Selection>", b"<Selection>" + foreign)
+                data = re.sub(rb"(<Color [^>]*>\s*<Components>)", rb"\1" + foreign, data)
+            new.writestr(name, data)
+
+    topics = bcf.read_archive(target.getvalue())
+
+    viewpoints = [v.data for t in topics for v in t.viewpoints]
+    assert [WALL] in [v.selected for v in viewpoints]
+    assert [[WALL]] in [[c.ids for c in v.coloured] for v in viewpoints]

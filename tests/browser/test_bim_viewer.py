@@ -7,6 +7,8 @@ see its models before the review). The seeded models convert when the viewer fir
 
 from __future__ import annotations
 
+import re
+
 from playwright.sync_api import expect
 
 from tests.browser.conftest import log_in
@@ -75,6 +77,30 @@ def test_the_viewer_loads_fzk_haus_and_a_click_on_an_element_shows_its_global_id
     # The drawn model is batched: a handful of draw calls, not one per element.
     assert int(page.locator("#stats").get_attribute("data-calls")) <= 4
 
+    # Only the picked element stays; the tree's box of its storey follows.
+    page.locator("#isolate-selection").click()
+    shown = page.evaluate("window.bimViewer.view.guids().filter((g) => !window.bimViewer.view.hidden.has(g))")
+    assert shown == [target["guid"]]
+    page.locator("#show-all").click()
+    assert page.evaluate("window.bimViewer.view.hidden.size") == 0
+
+    # A storey hidden from the tree hides its elements.
+    page.locator('#tree .tree-row[data-class="IfcBuildingStorey"] input').first.uncheck()
+    assert page.evaluate("window.bimViewer.view.hidden.size") > 0
+    page.locator("#show-all").click()
+
+    # Search by class, and the quantity table per class.
+    page.locator("#search").fill("IfcWindow")
+    expect(page.locator("#search-results li[data-guid]").first).to_contain_text("IfcWindow")
+    expect(page.locator("#quantity-table tbody tr[data-class=IfcWindow]")).to_have_count(1)
+
+    # A distance between two picked points.
+    page.locator("#measure").click()
+    page.mouse.click(target["x"], target["y"])
+    page.mouse.click(target["x"] + 6, target["y"] + 4)
+    expect(page.locator("#measure-result")).to_have_attribute("data-distance", re.compile(r"^\d+\.\d{3}$"))
+    assert float(page.locator("#measure-result").get_attribute("data-distance")) > 0
+
 
 def test_a_section_plane_changes_the_picture_and_clearing_it_restores_it(page, demo_server):
     open_viewer(page, demo_server, "host_wang")
@@ -85,6 +111,8 @@ def test_a_section_plane_changes_the_picture_and_clearing_it_restores_it(page, d
     page.locator("#section-clear").click()
     expect(page.locator("#sections .section")).to_have_count(0)
     assert page.evaluate(DIFF) < 0.001
+    page.locator("#xray").click()
+    assert page.evaluate(DIFF) > 0.02
 
 
 def test_the_presenter_s_viewpoint_reaches_a_follower_who_may_stop_and_come_back(new_page, demo_server):

@@ -7,7 +7,8 @@
 // material. Here every primitive goes into one THREE.BatchedMesh per kind of material (opaque,
 // transparent): each distinct geometry is uploaded once and each product is an instance with its
 // own matrix, colour and visibility, so the whole model is two draw calls where WEBGL_multi_draw is
-// available. ``naive: true`` keeps the loader's scene as it is, for the benchmark's comparison.
+// available. ``naive: true`` keeps the loader's scene as it is, for the benchmark's comparison;
+// ``copies: n`` repeats the model n × n times side by side, the benchmark's stand-in for a large one.
 //
 // Frames: IFC and BCF are Z up, glTF is Y up. Viewpoints are given in IFC coordinates (metres, Z up):
 // ifc (x, y, z) = gl (x, -z, y).
@@ -75,9 +76,10 @@ function surfaceMaterial(transparent) {
 }
 
 export class ModelView {
-  constructor(canvas, { naive = false } = {}) {
+  constructor(canvas, { naive = false, copies = 1 } = {}) {
     this.canvas = canvas;
     this.naive = naive;
+    this.copies = Math.max(1, Math.min(copies, 40));
     this.renderer = new THREE.WebGLRenderer({ canvas, antialias: !naive, preserveDrawingBuffer: true });
     this.renderer.setPixelRatio(Math.min(window.devicePixelRatio || 1, 2));
     this.renderer.setClearColor(0xf4f6f8);
@@ -128,14 +130,29 @@ export class ModelView {
     if (!response.ok) throw new Error(`${response.status} ${response.statusText}`);
     const gltf = await loader.parseAsync(await response.arrayBuffer(), "");
     this.clear();
-    gltf.scene.updateMatrixWorld(true);
-    if (this.naive) this.keepAsLoaded(gltf.scene);
-    else this.batch(gltf.scene);
+    const scene = this.copies > 1 ? this.repeated(gltf.scene) : gltf.scene;
+    scene.updateMatrixWorld(true);
+    if (this.naive) this.keepAsLoaded(scene);
+    else this.batch(scene);
     this.box.setFromObject(this.root);
     if (this.box.isEmpty()) this.box.set(new THREE.Vector3(-1, -1, -1), new THREE.Vector3(1, 1, 1));
     this.fit();
     this.renderNow();
     return { elements: this.items.size, drawCalls: this.renderer.info.render.calls };
+  }
+
+  /** The model n × n times on a grid; the copies share geometry and materials, as instances do. */
+  repeated(model) {
+    const size = new THREE.Box3().setFromObject(model).getSize(new THREE.Vector3());
+    const group = new THREE.Group();
+    for (let i = 0; i < this.copies; i++) {
+      for (let j = 0; j < this.copies; j++) {
+        const copy = model.clone();
+        copy.position.set(i * size.x * 1.2, 0, j * size.z * 1.2);
+        group.add(copy);
+      }
+    }
+    return group;
   }
 
   clear() {

@@ -36,7 +36,11 @@ const params = new URLSearchParams(location.search);
 const root = document.getElementById("bim");
 const status = document.getElementById("model-status");
 
-const view = new ModelView(document.getElementById("canvas"), { naive: params.get("naive") === "1" });
+// ?naive=1 and ?copies=N are the benchmark's (bench/bim_viewer.py): one mesh per element, a large model.
+const view = new ModelView(document.getElementById("canvas"), {
+  naive: params.get("naive") === "1",
+  copies: Number(params.get("copies")) || 1,
+});
 const panels = new Panels(view, ui, { onSelect: (ids, options) => select(ids, options) });
 const models = new Map(config.models.map((m) => [m.id, m]));
 let currentId = null;
@@ -220,6 +224,11 @@ document.getElementById("fit").addEventListener("click", () => view.fit());
 document.getElementById("xray").addEventListener("click", (event) => {
   view.setXray(!view.xray);
   event.target.setAttribute("aria-pressed", String(view.xray));
+});
+document.getElementById("isolate-selection").addEventListener("click", () => {
+  if (view.selection.size === 0) return;
+  view.isolate([...view.selection]);
+  panels.syncChecks();
 });
 document.getElementById("show-all").addEventListener("click", () => {
   view.showAll();
