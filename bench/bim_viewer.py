@@ -28,11 +28,20 @@ import time
 from pathlib import Path
 from typing import Any
 
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, DEMO_PASSWORD
-from tests.servers import ROOT, embedded_env, free_port, spawn, stop, wait_until_answers
+import django
 
-FRAMES = 40
-MOVES = 40
+# The browser suite's Chromium and its arguments: its conftest needs Django's settings loaded.
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+os.environ.setdefault("EVAL_DEMO", "1")
+django.setup()
+
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, DEMO_PASSWORD  # noqa: E402
+from tests.servers import ROOT, embedded_env, free_port, spawn, stop, wait_until_answers  # noqa: E402
+
+# --quick: a smoke run of the script itself, its figures meaningless.
+QUICK = "--quick" in sys.argv
+FRAMES = 3 if QUICK else 40
+MOVES = 3 if QUICK else 40
 COPIES = 8
 MESHES = "(() => { let n = 0; window.bimViewer.view.root.traverse((o) => { n += o.isMesh ? 1 : 0; }); return n; })()"
 DAPHNE = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p"]
@@ -151,7 +160,7 @@ def run(browser: Any, base: str, found: dict[str, Any]) -> dict[str, Any]:
     for label, model in sorted(found["models"].items()):
         name = SAMPLE_OF_BID.get(label[:1], label)
         cold = open_model(page, f"{viewer}?model={model}")
-        warm = [open_model(page, f"{viewer}?model={model}") for _ in range(3)]
+        warm = [open_model(page, f"{viewer}?model={model}") for _ in range(1 if QUICK else 3)]
         first[name] = {"cold": cold, "warm_median": statistics.median(warm)}
         log(f"{name}: first picture cold {cold} ms, warm {warm}")
     fzk = found["models"][next(k for k in found["models"] if k.startswith("A"))]
