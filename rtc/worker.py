@@ -311,9 +311,9 @@ class MediaWorker:
             return True
         parts = candidate.removeprefix("candidate:").split()
         try:
-            return len(parts) > 4 and ipaddress.ip_address(parts[4]).is_loopback
-        except ValueError:
-            return True  # a name (.local): the media server drops those itself
+            return ipaddress.ip_address(parts[4]).is_loopback
+        except (IndexError, ValueError):
+            return True  # malformed, or a name (.local): the media server refuses or drops those itself
 
     async def _mute(self, server: media_server.MediaServer, request: protocol.Mute) -> dict[str, Any]:
         room = self.rooms.get(request.session)
