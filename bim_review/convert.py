@@ -13,6 +13,7 @@ ever served. No Django here: the caller passes the limits (``Limits``) and gets 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -93,14 +94,23 @@ class Attempts:
     quarantined: list[str] = field(default_factory=list)
 
 
-def settings_fingerprint(limits: Limits) -> dict[str, Any]:
-    return {"format": FORMAT_VERSION, "kernels": [FAST_KERNEL, DEFAULT_KERNEL], "meshopt": True}
+# What shapes the outputs; the limits (time, memory, threads) do not, so they stay out of the key.
+SETTINGS_FINGERPRINT: dict[str, Any] = {
+    "format": FORMAT_VERSION,
+    "kernels": [FAST_KERNEL, DEFAULT_KERNEL],
+    "meshopt": True,
+}
 
 
-def cache_key(sha256: str, limits: Limits) -> str:
+@functools.cache
+def _ifcopenshell_version() -> str:
+    return package_version("ifcopenshell")
+
+
+def cache_key(sha256: str) -> str:
     """The outputs' folder: (file hash, ifcopenshell version, conversion settings)."""
     material = json.dumps(
-        [sha256, package_version("ifcopenshell"), settings_fingerprint(limits)], sort_keys=True, separators=(",", ":")
+        [sha256, _ifcopenshell_version(), SETTINGS_FINGERPRINT], sort_keys=True, separators=(",", ":")
     )
     return hashlib.sha256(material.encode()).hexdigest()
 

@@ -30,7 +30,7 @@ from django.db import close_old_connections
 from django.utils import timezone
 
 from bim_review import outputs
-from bim_review.convert import ConversionFailed, Limits, cache_key, convert_file
+from bim_review.convert import ConversionFailed, Limits, convert_file
 from bim_review.models import BimModel, ConversionStatus
 from evaluation.events import session_group
 from evaluation.models import EvaluationSession
@@ -53,10 +53,6 @@ def limits() -> Limits:
         memory_mb=int(settings.EVAL_BIM_MEMORY_MB),
         threads=int(settings.EVAL_BIM_THREADS),
     )
-
-
-def cache_key_for(sha256: str) -> str:
-    return cache_key(sha256, limits())
 
 
 def progress_data(model: BimModel) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from django.db import transaction
 from django.utils.translation import gettext
 
 from bim_review import jobs
+from bim_review.convert import cache_key
 from bim_review.models import BimModel, IfcSchema
 from evaluation.audit import record_event
 from evaluation.events import broadcast
@@ -161,7 +162,7 @@ def _attach(actor: Actor, bid: Bid, upload: File, checked: CheckedModel, stored:
         schema=checked.schema,
         original_name=checked.original_name,
         uploaded_by=user,
-        cache_key=jobs.cache_key_for(checked.sha256),
+        cache_key=cache_key(checked.sha256),
     )
     if session is not None:
         data = {

@@ -14,7 +14,7 @@ import pytest
 from django.conf import settings as django_settings
 
 from bim_review import outputs
-from bim_review.convert import Limits, cache_key, convert_file
+from bim_review.convert import cache_key, convert_file
 from tests.bim.ifc_fixtures import House, make_house
 
 SAMPLES = ("AC20-FZK-Haus.ifc", "duplex.ifc", "IfcOpenHouse_IFC4.ifc")
@@ -40,7 +40,7 @@ def convert_cached(bim_cache):
     """convert(path) -> the outputs' folder, converted at most once per file per test run."""
 
     def convert(path: Path) -> Path:
-        target = bim_cache / cache_key(sha256_of(path), Limits())
+        target = bim_cache / cache_key(sha256_of(path))
         if not outputs.is_complete(target):
             convert_file(path, target, name=path.name)
         return target
