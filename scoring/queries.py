@@ -744,7 +744,9 @@ def _record_draws(session: EvaluationSession, result: rules.Summary) -> None:
         locked = EvaluationSession.objects.select_for_update().get(pk=session.pk)
         record, _ = SummaryDraws.objects.get_or_create(session=locked, defaults={"at": timezone.now()})
         changed: dict[str, Any] = {}
-        if widest and not record.widest_expert:
+        # A fresh draw replaces a recorded one that no longer covered the tie (after a correction).
+        fresh = bool(result.dropped_expert and result.dropped_expert.fresh)
+        if widest and (not record.widest_expert or fresh) and record.widest_expert != widest:
             record.widest_expert = widest
             changed["widest_expert"] = widest
         if rank:
