@@ -161,6 +161,9 @@ class RoomConsumer(AsyncWebsocketConsumer):
     viewer: Viewer
     hub: SessionHub | None = None
     snapshot_version: int | None = None
+    # Events that reach a new socket while its first snapshot is built: sent after it, so the
+    # snapshot is always the first frame (those the snapshot already covers are dropped).
+    held: list[Frame] | None = None
     connection: Connection
     media_joined = False  # this socket offered media: its close may end them (media.leave_later)
     # The shared BIM view: who holds the floor (read once, then kept by ``bim.floor`` events) and
@@ -199,10 +202,15 @@ class RoomConsumer(AsyncWebsocketConsumer):
             roles=tuple(sorted(r.value for r in self.viewer.roles)),
             member=self.viewer.member,
         )
+        self.held = []
         self.hub = await attach(self, self.session_id)
         already_here = any(c.user == self.viewer.user for c in await self.hub.store.connections(self.session_id))
         await self.hub.store.touch(self.session_id, self.connection)
         await self.send_snapshot()
+        held, self.held = self.held, None
+        for frame in held:
+            if frame.version is None or self.snapshot_version is None or frame.version > self.snapshot_version:
+                await self.on_event(frame)
         if not already_here:
             await self.hub.publish("presence", presence_data(self.connection, "joined"))
 
@@ -505,6 +513,9 @@ class RoomConsumer(AsyncWebsocketConsumer):
 
     async def on_event(self, frame: Frame) -> None:
         if self.closed:
+            return
+        if self.held is not None:
+            self.held.append(frame)
             return
         handler = getattr(self, frame.type.replace(".", "_"), None)
         if handler is not None:
