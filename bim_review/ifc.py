@@ -51,6 +51,7 @@ BY_SHAPE = "by-shape"
 # storey too tall) and some polygon-bounded clips whose sides lie on the solid's faces (duplex's party
 # walls, 6 cm too long), so clipped elements go to the fast kernel (tests/bim/test_kernel_choice.py).
 SOLID_ITEMS = ("IfcExtrudedAreaSolid", "IfcRevolvedAreaSolid", "IfcFacetedBrep")
+SURFACE_MODELS = ("IfcFaceBasedSurfaceModel", "IfcShellBasedSurfaceModel")
 # Never drawn: spaces are volumes for the tree and the quantities, openings are cut from their hosts.
 EXCLUDED_CLASSES = ("IfcSpace", "IfcOpeningElement")
 EXIT_UNREADABLE = 3
@@ -138,7 +139,8 @@ def kernel_for(product: ifcopenshell.entity_instance) -> str:
     shapes = list(body_items(product))
     if shapes and all(_closed_solid(item) for item in shapes):
         return SOLID_KERNEL
-    if getattr(product, "HasOpenings", None):
+    surface_model = any(item.is_a(kind) for item in shapes for kind in SURFACE_MODELS)
+    if surface_model and getattr(product, "HasOpenings", None):
         return DEFAULT_KERNEL
     return FAST_KERNEL
 

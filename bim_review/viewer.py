@@ -26,10 +26,10 @@ from bim_review import issue_views, jobs
 from bim_review.models import BimModel
 from bim_review.outputs import SERVED
 from bim_review.sharing import PRESENTER_ROLES, VIEWER_ROLES
+from bim_review.views import members_may_see_models
 from evaluation.actions import record_sealed_access
-from evaluation.models import EvaluationSession, Phase
+from evaluation.models import EvaluationSession
 from evaluation.permissions import Role, bidder_names_visible, session_roles
-from evaluation.phases import COMMITTEE_OPEN
 
 MEMBER_ROLES = frozenset({Role.MEMBER, Role.LEADER})
 
@@ -84,12 +84,6 @@ def _viewer_roles(request: HttpRequest, session: EvaluationSession) -> frozenset
     if not roles & VIEWER_ROLES:
         raise PermissionDenied
     return roles
-
-
-def members_may_see_models(session: EvaluationSession) -> bool:
-    """Bid files open to the committee only after the declarations (DESIGN.md §2)."""
-    phase = session.return_phase if session.phase == Phase.SUSPENDED else session.phase
-    return phase not in COMMITTEE_OPEN
 
 
 def may_open_viewer(roles: frozenset[Role], session: EvaluationSession) -> bool:

@@ -74,7 +74,7 @@ def test_the_viewer_loads_fzk_haus_and_a_click_on_an_element_shows_its_global_id
     page.mouse.click(target["x"], target["y"])
     expect(page.locator("#global-id")).to_have_text(target["guid"])
     expect(page.locator("#properties")).to_have_attribute("data-guid", target["guid"])
-    # The drawn model is batched: a handful of draw calls, not one per element.
+    # Repeated geometry is instanced and the rest merged: a handful of draw calls, not one per element.
     assert int(page.locator("#stats").get_attribute("data-calls")) <= 4
 
     # Only the picked element stays; the tree's box of its storey follows.

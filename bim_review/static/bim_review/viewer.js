@@ -36,10 +36,12 @@ const params = new URLSearchParams(location.search);
 const root = document.getElementById("bim");
 const status = document.getElementById("model-status");
 
-// ?naive=1 and ?copies=N are the benchmark's (bench/bim_viewer.py): one mesh per element, a large model.
+// ?render=batched|naive, ?copies=N and ?antialias=0 are the benchmark's (bench/bim_viewer.py): other
+// ways of drawing, a large model, the renderer without antialiasing.
 const view = new ModelView(document.getElementById("canvas"), {
-  naive: params.get("naive") === "1",
+  render: params.get("render") || "instanced",
   copies: Number(params.get("copies")) || 1,
+  antialias: params.get("antialias") !== "0",
 });
 const panels = new Panels(view, ui, { onSelect: (ids, options) => select(ids, options) });
 const models = new Map(config.models.map((m) => [m.id, m]));
