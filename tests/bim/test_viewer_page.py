@@ -147,3 +147,19 @@ def test_the_session_page_links_the_viewer_only_when_the_lot_has_models(client, 
     add_model(bid_of(cast, cast.bidder_a.name), HOUSE)
     page = client.get(reverse("session_detail", args=[cast.session.pk])).content.decode()
     assert reverse("bim_viewer", args=[cast.session.pk]) in page
+
+
+def test_the_page_s_model_list_is_served_again_by_the_page_s_own_rules(client, with_model):
+    """What the open page fetches when a model is attached (bim.model_attached): the same entries."""
+    cast, model = with_model
+    url = reverse("bim_viewer_models", args=[cast.session.pk])
+    login_verified(client, cast.wu)
+    listed = client.get(url).json()["models"]
+    assert listed == config_of(client.get(reverse("bim_viewer", args=[cast.session.pk])))["models"]
+    assert [m["id"] for m in listed] == [model.pk]
+    client.logout()
+    login_verified(client, cast.zhang)  # an expert before the declarations
+    assert client.get(url).status_code == 403
+    client.logout()
+    login_verified(client, cast.bidder_a_user)
+    assert client.get(url).status_code == 403

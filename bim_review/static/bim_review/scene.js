@@ -33,6 +33,7 @@ const DRAG_PIXELS = 4;
 // copies are merged: a draw call per repeated window costs more than drawing the copies merged.
 const INSTANCE_MIN = 16;
 const HIDDEN_MATRIX = new THREE.Matrix4().makeScale(0, 0, 0);
+const SOFTWARE_GL = /swiftshader|llvmpipe|softpipe|software/i;
 
 export function toGl(v) {
   return new THREE.Vector3(v[0], v[2], -v[1]);
@@ -44,6 +45,16 @@ export function toIfc(v) {
 
 function round(x) {
   return Math.round(x * 1e6) / 1e6;
+}
+
+/** The name of the WebGL renderer this browser gives pages, from a throwaway context. */
+function rendererName() {
+  const gl = document.createElement("canvas").getContext("webgl2");
+  if (!gl) return "";
+  const info = gl.getExtension("WEBGL_debug_renderer_info");
+  const name = String(gl.getParameter(info ? info.UNMASKED_RENDERER_WEBGL : gl.RENDERER) ?? "");
+  gl.getExtension("WEBGL_lose_context")?.loseContext();
+  return name;
 }
 
 /** "RRGGBB" or "AARRGGBB" (BCF) → a THREE.Color (alpha ignored). */
@@ -203,12 +214,15 @@ class MergedParts {
 }
 
 export class ModelView {
-  constructor(canvas, { render = "instanced", copies = 1, antialias = true } = {}) {
+  constructor(canvas, { render = "instanced", copies = 1, antialias = "auto" } = {}) {
     this.canvas = canvas;
     this.mode = ["instanced", "batched", "naive"].includes(render) ? render : "instanced";
     this.copies = Math.max(1, Math.min(copies, 40));
     // The same renderer whatever the way of drawing, so the benchmark compares like with like.
-    this.renderer = new THREE.WebGLRenderer({ canvas, antialias, preserveDrawingBuffer: true });
+    // Multisampling costs software GL 3-4x per frame (bench/bim_viewer.py): off there, on elsewhere.
+    this.gpu = rendererName();
+    this.antialias = antialias === "auto" ? !SOFTWARE_GL.test(this.gpu) : Boolean(antialias);
+    this.renderer = new THREE.WebGLRenderer({ canvas, antialias: this.antialias, preserveDrawingBuffer: true });
     this.renderer.setPixelRatio(Math.min(window.devicePixelRatio || 1, 2));
     this.renderer.setClearColor(0xf4f6f8);
     this.scene = new THREE.Scene();
@@ -458,14 +472,25 @@ export class ModelView {
     const calls = this.renderer.info.render.calls;
     const triangles = this.renderer.info.render.triangles;
     const start = performance.now();
+    let submit = 0; // the page's own time in render(): what a GPU would leave of a frame
     for (let i = 0; i < frames; i++) {
       this.camera.position.applyAxisAngle(new THREE.Vector3(0, 1, 0), 0.01);
       this.camera.lookAt(this.controls.target);
+      const before = performance.now();
       this.renderNow();
+      submit += performance.now() - before;
       gl.readPixels(0, 0, 1, 1, gl.RGBA, gl.UNSIGNED_BYTE, pixel);
     }
     const ms = (performance.now() - start) / frames;
-    return { calls, triangles, ms, multiDraw: Boolean(gl.getExtension("WEBGL_multi_draw")) };
+    return {
+      calls,
+      triangles,
+      ms,
+      submitMs: submit / frames,
+      antialias: this.antialias,
+      renderer: this.gpu,
+      multiDraw: Boolean(gl.getExtension("WEBGL_multi_draw")),
+    };
   }
 
   snapshot(type = "image/png") {
