@@ -10,42 +10,32 @@ What is touched:
 - ``aioice.ice.get_host_addresses``: replaced to gather only the configured host addresses (aioice
   never offers 127.0.0.1 otherwise, and tests and the embedded default must stay on loopback);
 - ``aioice.ice.Connection.data_received`` / ``StunProtocol.datagram_received`` (per instance): SRTP
-  is decrypted and handed to the forwarder synchronously; DTLS, STUN and SRTCP take aiortc's path;
+  and SRTCP are decrypted and handed to the forwarder synchronously; DTLS and STUN take aiortc's path;
 - ``RTCDtlsTransport._rx_srtp`` / ``_tx_srtp``: the SRTP sessions of a connected transport;
 - ``aioice.ice.Connection._nominated``: the selected pair, to send datagrams without awaiting;
 - ``RTCRtpTransceiver._codecs``: limited to VP8 and Opus (the only codecs forwarded) before answering;
-- ``RTCRtpSender._ssrc`` and its sender-report counters; ``RTCRtpSender._handle_rtcp_packet`` (per
-  instance) so a viewer's NACK, PLI and FIR reach the forwarder;
+- ``RTCRtpSender._ssrc``; ``RTCRtpSender._run_rtcp`` (per instance, before the sender starts) and the
+  private ``__started``, ``__rtcp_started``, ``__rtcp_exited`` it uses, so that aiortc sends no RTCP
+  of its own for a subscriber's slots (the forwarder sends one compound report per subscriber);
 - ``aiortc.codecs.vpx.vp8_depayload`` for recording.
 """
 
 from __future__ import annotations
 
 import asyncio
-import time
+import contextlib
 from collections.abc import Callable
 from importlib.metadata import version
 from typing import Any
 
 import aioice.ice
 import aiortc
-from aiortc import clock
+import pylibsrtp
 from aiortc.codecs.vpx import vp8_depayload
 from aiortc.mediastreams import MediaStreamTrack
 from aiortc.rtcdtlstransport import RTCDtlsTransport
 from aiortc.rtcrtpsender import RTCRtpSender
 from aiortc.rtcrtptransceiver import RTCRtpTransceiver
-from aiortc.rtp import (
-    RTCP_PSFB_APP,
-    RTCP_PSFB_FIR,
-    RTCP_PSFB_PLI,
-    RTCP_RTPFB_NACK,
-    RtcpPsfbPacket,
-    RtcpReceiverInfo,
-    RtcpRrPacket,
-    RtcpRtpfbPacket,
-    pack_remb_fci,
-)
 
 PINNED = {"aiortc": "1.16.0", "aioice": "0.13.0"}
 
@@ -120,22 +110,25 @@ def ice_connection(dtls: RTCDtlsTransport) -> aioice.ice.Connection:
 SrtpHandler = Callable[[bytes], None]
 
 
-def intercept_srtp(dtls: RTCDtlsTransport, on_rtp: SrtpHandler) -> None:
-    """Decrypt SRTP (not SRTCP) of ``dtls`` and hand the plain RTP to ``on_rtp`` synchronously.
+def intercept_srtp(dtls: RTCDtlsTransport, on_rtp: SrtpHandler, on_rtcp: SrtpHandler) -> None:
+    """Decrypt SRTP and SRTCP of ``dtls`` and hand the plain packets to ``on_rtp``/``on_rtcp`` synchronously.
 
-    Everything else (STUN, DTLS, SRTCP, and SRTP before the keys exist) goes to aiortc as before.
+    Everything else (STUN, DTLS, and SRTP before the keys exist) goes to aiortc as before; aiortc
+    never sees the media or the RTCP of a connected transport.
     """
     connection = ice_connection(dtls)
     queue = connection._queue
 
     def data_received(data: bytes, component: int) -> None:
         srtp = dtls._rx_srtp
-        if srtp is not None and 127 < data[0] < 192 and not 191 < data[1] < 209:
+        if srtp is not None and 127 < data[0] < 192:
             try:
-                plain = srtp.unprotect(data)
-            except Exception:  # pylibsrtp.Error: replayed or forged, as aiortc does, dropped
+                if 191 < data[1] < 224:  # RTCP packet types 192-223 (RFC 5761 4)
+                    on_rtcp(srtp.unprotect_rtcp(data))
+                else:
+                    on_rtp(srtp.unprotect(data))
+            except pylibsrtp.Error:  # replayed or forged: dropped, as aiortc does
                 return
-            on_rtp(plain)
             return
         queue.put_nowait((data, component))
 
@@ -215,36 +208,6 @@ class RawSender:
             self.dead = True
 
 
-# --- RTCP built here -----------------------------------------------------------------------------
-
-
-def pli(sender_ssrc: int, media_ssrc: int) -> bytes:
-    return bytes(RtcpPsfbPacket(fmt=RTCP_PSFB_PLI, ssrc=sender_ssrc, media_ssrc=media_ssrc))
-
-
-def nack(sender_ssrc: int, media_ssrc: int, lost: list[int]) -> bytes:
-    packet = RtcpRtpfbPacket(fmt=RTCP_RTPFB_NACK, ssrc=sender_ssrc, media_ssrc=media_ssrc)
-    packet.lost = lost
-    return bytes(packet)
-
-
-def receiver_report(sender_ssrc: int, reports: list[tuple[int, int, int]], remb_bps: int) -> bytes:
-    """An RR (ssrc, highest sequence, packets lost per stream) plus a REMB for the video streams."""
-    rr = RtcpRrPacket(
-        ssrc=sender_ssrc,
-        reports=[
-            RtcpReceiverInfo(
-                ssrc=ssrc, fraction_lost=0, packets_lost=lost, highest_sequence=seq, jitter=0, lsr=0, dlsr=0
-            )
-            for ssrc, seq, lost in reports
-        ],
-    )
-    remb = RtcpPsfbPacket(
-        fmt=RTCP_PSFB_APP, ssrc=sender_ssrc, media_ssrc=0, fci=pack_remb_fci(remb_bps, [s for s, _, _ in reports])
-    )
-    return bytes(rr) + bytes(remb)
-
-
 # --- senders and transceivers ----------------------------------------------------------------------
 
 
@@ -265,24 +228,26 @@ def sender_ssrc(sender: RTCRtpSender) -> int:
     return sender._ssrc
 
 
-def set_sender_report(sender: RTCRtpSender, rtp_timestamp: int, at: float, packets: int, octets: int) -> None:
-    """Feed the sender's own RTCP SR with what the forwarder sent (``at``: time.time() of ``rtp_timestamp``)."""
-    ntp_now = clock.current_ntp_time()
-    sender._RTCRtpSender__ntp_timestamp = ntp_now - int((time.time() - at) * (1 << 32))  # type: ignore[attr-defined]
-    sender._RTCRtpSender__rtp_timestamp = rtp_timestamp  # type: ignore[attr-defined]
-    sender._RTCRtpSender__packet_count = packets  # type: ignore[attr-defined]
-    sender._RTCRtpSender__octet_count = octets  # type: ignore[attr-defined]
+def silence_sender_rtcp(sender: RTCRtpSender) -> None:
+    """Keep aiortc's RTCP task of ``sender`` (an SR + SDES every 0.5-1.5 s) from ever sending.
 
+    The forwarder writes one compound report per subscriber instead (``rtc/rtcp.py``). The task is
+    replaced before ``send()`` starts it, by one that only marks itself started and, when cancelled
+    by ``stop()``, exited (so ``stop()`` still returns; no BYE either, the connection's close says it).
+    A sender already started is left alone.
+    """
+    if sender._RTCRtpSender__started:  # type: ignore[attr-defined]
+        return
+    started: asyncio.Event = sender._RTCRtpSender__rtcp_started  # type: ignore[attr-defined]
+    exited: asyncio.Event = sender._RTCRtpSender__rtcp_exited  # type: ignore[attr-defined]
 
-def on_sender_feedback(sender: RTCRtpSender, handler: Callable[[Any], bool]) -> None:
-    """Route RTCP feedback for ``sender`` (NACK, PLI, FIR) to ``handler`` first; it returns True if it took it."""
-    original = sender._handle_rtcp_packet
+    async def run_rtcp() -> None:
+        started.set()
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.get_running_loop().create_future()
+        exited.set()
 
-    async def handle(packet: Any) -> None:
-        if not handler(packet):
-            await original(packet)
-
-    sender._handle_rtcp_packet = handle  # type: ignore[method-assign]
+    sender._run_rtcp = run_rtcp  # type: ignore[method-assign]
 
 
 FORWARDED_CODECS = {"audio": "audio/opus", "video": "video/vp8"}
@@ -306,15 +271,6 @@ def restrict_codecs(transceiver: RTCRtpTransceiver) -> bool:
 
 def depayload_vp8(payload: bytes) -> bytes:
     return vp8_depayload(payload)
-
-
-def classify_feedback(packet: Any) -> tuple[str, list[int]] | None:
-    """('nack', lost sequence numbers) or ('keyframe', []) for a viewer's PLI/FIR; None for anything else."""
-    if isinstance(packet, RtcpRtpfbPacket) and packet.fmt == RTCP_RTPFB_NACK:
-        return "nack", list(packet.lost)
-    if isinstance(packet, RtcpPsfbPacket) and packet.fmt in (RTCP_PSFB_PLI, RTCP_PSFB_FIR):
-        return "keyframe", []
-    return None
 
 
 # --- for the load generators of bench/rtc_room.py ------------------------------------------------

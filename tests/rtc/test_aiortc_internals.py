@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 from importlib.metadata import version
 
@@ -25,10 +26,14 @@ def test_the_private_names_the_media_server_uses_still_exist():
     setup = inspect.getsource(RTCDtlsTransport._setup_srtp)
     assert "self._rx_srtp" in setup and "self._tx_srtp" in setup and "allow_repeat_tx = True" in setup
     assert "self._rx_srtp" in inspect.getsource(RTCDtlsTransport._recv_next)
+    assert "self._rx_srtp.unprotect_rtcp" in inspect.getsource(RTCDtlsTransport._recv_next)
     sender = inspect.getsource(RTCRtpSender)
-    for name in ("self._ssrc", "self.__ntp_timestamp", "self.__rtp_timestamp", "self.__packet_count"):
+    for name in ("self._ssrc", "self.__started", "self.__rtcp_started", "self.__rtcp_exited"):
         assert name in sender, name
-    assert "_handle_rtcp_packet(" in inspect.getsource(RTCDtlsTransport._handle_rtcp_data)
+    # The sender's RTCP loop is started by name in send(), and stop() waits on the events it sets.
+    assert "asyncio.ensure_future(self._run_rtcp())" in inspect.getsource(RTCRtpSender.send)
+    stop = inspect.getsource(RTCRtpSender.stop)
+    assert "self.__rtcp_started.wait()" in stop and "self.__rtcp_exited.wait()" in stop
     assert "transceiver._codecs = common" in inspect.getsource(
         __import__("aiortc.rtcpeerconnection").rtcpeerconnection.RTCPeerConnection.setRemoteDescription
     )
@@ -47,3 +52,20 @@ def test_vp8_keyframe_detection_reads_the_payload_descriptor():
     assert not vp8_keyframe_start(bytes([0x90, 0x80, 0x92, 0x34, 0x01]))  # an interframe
     assert not vp8_keyframe_start(bytes([0x80, 0x80, 0x92, 0x34, 0x00]))  # not a frame's start
     assert vp8_keyframe_start(bytes([0x10, 0x00]))
+
+
+async def test_a_silenced_senders_rtcp_loop_only_waits_to_be_stopped():
+    from aiortc import RTCPeerConnection
+
+    pc = RTCPeerConnection()
+    transceiver = pc.addTransceiver("video", direction="sendonly")
+    sender = transceiver.sender
+    internals.silence_sender_rtcp(sender)
+    assert "RTCRtpSender" not in sender._run_rtcp.__qualname__
+    task = asyncio.ensure_future(sender._run_rtcp())
+    await asyncio.sleep(0.05)
+    assert sender._RTCRtpSender__rtcp_started.is_set()
+    task.cancel()
+    await task  # returns quietly, without the BYE aiortc's own loop sends
+    assert sender._RTCRtpSender__rtcp_exited.is_set()
+    await pc.close()
