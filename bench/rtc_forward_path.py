@@ -34,10 +34,6 @@ class _Raw:
             self.out.sendto(self.session.protect(plain), self.sink)
 
 
-class _Sender:
-    _handle_rtcp_packet = None
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--slots", type=int, default=8)
@@ -57,7 +53,6 @@ def main() -> None:
             ssrc=100 + i,
             payload_type=96,
             raw=_Raw(key, sink.getsockname(), out),
-            sender=_Sender(),
         )
         slot.bind(source)
     payload = bytes([0x90, 0x80, 0x92, 0x34, 0x00]) + os.urandom(1100)

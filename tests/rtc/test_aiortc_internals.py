@@ -64,8 +64,8 @@ async def test_a_silenced_senders_rtcp_loop_only_waits_to_be_stopped():
     assert "RTCRtpSender" not in sender._run_rtcp.__qualname__
     task = asyncio.ensure_future(sender._run_rtcp())
     await asyncio.sleep(0.05)
-    assert sender._RTCRtpSender__rtcp_started.is_set()
+    assert sender._RTCRtpSender__rtcp_started.is_set()  # type: ignore[attr-defined]
     task.cancel()
     await task  # returns quietly, without the BYE aiortc's own loop sends
-    assert sender._RTCRtpSender__rtcp_exited.is_set()
+    assert sender._RTCRtpSender__rtcp_exited.is_set()  # type: ignore[attr-defined]
     await pc.close()

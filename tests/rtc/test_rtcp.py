@@ -39,6 +39,7 @@ def test_keyframe_requests_and_remb_read_back():
     assert list(rtcp.parse(fir)) == [rtcp.KeyframeRequest([77])]
     data = rtcp.remb(1, 2_500_000, [5, 6])
     (remb,) = list(rtcp.parse(data))
+    assert isinstance(remb, rtcp.Remb)
     assert remb.ssrcs == [5, 6] and abs(remb.bitrate - 2_500_000) < 2_500_000 / 2**17
     (theirs,) = RtcpPacket.parse(data)
     assert isinstance(theirs, RtcpPsfbPacket) and theirs.fmt == 15
