@@ -3,7 +3,7 @@
 aiortc decodes every received stream and re-encodes it per viewer; the media server instead takes
 the decrypted RTP straight off each publisher's ICE connection and writes rewritten copies straight
 onto each viewer's, with no coroutine, queue or thread hop per packet. That needs private names of
-aiortc 1.16.0 and aioice 0.13.0, which are asserted here; ``tests/rtc/test_aiortc_internals.py``
+aiortc 1.16.0, aioice 0.13.0 and pylibsrtp 1.0.0, which are asserted here; ``tests/rtc/test_aiortc_internals.py``
 fails loudly when an upgrade moves any of them.
 
 What is touched:
@@ -17,13 +17,17 @@ What is touched:
 - ``RTCRtpSender._ssrc``; ``RTCRtpSender._run_rtcp`` (per instance, before the sender starts) and the
   private ``__started``, ``__rtcp_started``, ``__rtcp_exited`` it uses, so that aiortc sends no RTCP
   of its own for a subscriber's slots (the forwarder sends one compound report per subscriber);
-- ``aiortc.codecs.vpx.vp8_depayload`` for recording.
+- ``aiortc.codecs.vpx.vp8_depayload`` for recording;
+- pylibsrtp 1.0.0's ``Session._srtp`` and its cffi ``lib.srtp_protect``/``srtp_protect_rtcp``, and
+  the ``_sock`` of asyncio's datagram transport, so a forwarded packet is encrypted in place and
+  sent without the copies and checks of the public paths (``RawSender``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import struct
 from collections.abc import Callable
 from importlib.metadata import version
 from typing import Any
@@ -36,8 +40,10 @@ from aiortc.mediastreams import MediaStreamTrack
 from aiortc.rtcdtlstransport import RTCDtlsTransport
 from aiortc.rtcrtpsender import RTCRtpSender
 from aiortc.rtcrtptransceiver import RTCRtpTransceiver
+from pylibsrtp._binding import ffi as srtp_ffi  # type: ignore[import-not-found]
+from pylibsrtp._binding import lib as srtp_lib
 
-PINNED = {"aiortc": "1.16.0", "aioice": "0.13.0"}
+PINNED = {"aiortc": "1.16.0", "aioice": "0.13.0", "pylibsrtp": "1.0.0"}
 
 
 class InternalsChanged(RuntimeError):
@@ -156,22 +162,51 @@ def _fast_protocols(connection: aioice.ice.Connection) -> None:
         protocol._rtc_fast = True  # type: ignore[attr-defined]
 
 
+_RTP_HEADER = struct.Struct("!BBHII")
+_BUFFER_SIZE = 1500
+_MAX_PLAIN = _BUFFER_SIZE - 148  # room for any SRTP/SRTCP trailer (libsrtp's SRTP_MAX_TRAILER_LEN)
+# One buffer for every sender: packets are built, encrypted in place and sent one at a time, on
+# the event loop's thread, so nothing else can touch it in between.
+_cdata = srtp_ffi.new("char[]", _BUFFER_SIZE)
+_view = srtp_ffi.buffer(_cdata)
+_memory = memoryview(_view)
+_length = srtp_ffi.new("int *")
+
+
 class RawSender:
     """Encrypts and sends plain RTP/RTCP on a connected transport without awaiting anything.
+
+    The packet is written into one preallocated buffer, encrypted there by libsrtp (pylibsrtp's own
+    ``protect`` allocates and copies twice per packet) and sent from it with the socket's
+    ``sendto`` (asyncio's transport adds checks and buffering a media packet does not want: a full
+    socket buffer drops the packet, as the network would). Through TURN, the relay's transport.
 
     Never raises: once the transport is gone (closed, consent expired), ``dead`` is set and every
     later packet is dropped, so one dead viewer cannot stop a publisher's loop over its viewers.
     """
 
-    __slots__ = ("_addr", "_connection", "_dtls", "_sendto", "_srtp", "dead")
+    # ``_srtp`` holds the pylibsrtp Session: its srtp_t (``_session``) is freed with it.
+    __slots__ = ("_addr", "_connection", "_dtls", "_sendto", "_session", "_srtp", "_turn", "dead")
 
     def __init__(self, dtls: RTCDtlsTransport) -> None:
         self._dtls = dtls
         self._connection = ice_connection(dtls)
-        self._sendto: Callable[[bytes, Any], None] | None = None
-        self._srtp: Any = None
+        self._sendto: Callable[[Any, Any], Any] | None = None
+        self._session: Any = None
+        self._srtp: pylibsrtp.Session | None = None
         self._addr: Any = None
+        self._turn = False
         self.dead = False
+
+    @classmethod
+    def on_socket(cls, session: pylibsrtp.Session, sock: Any, addr: tuple[str, int]) -> RawSender:
+        """A sender on a plain UDP socket, without a peer connection (``bench/rtc_forward_path.py``)."""
+        sender = cls.__new__(cls)
+        sender._dtls = sender._connection = None  # type: ignore[assignment]
+        sender._srtp, sender._session = session, session._srtp[0]
+        sender._addr, sender._turn, sender.dead = addr, False, False
+        sender._sendto = sock.sendto
+        return sender
 
     def ready(self) -> bool:
         if self._sendto is not None:
@@ -183,24 +218,47 @@ class RawSender:
         if pair is None or srtp is None or self._dtls.state != "connected" or pair.protocol.transport is None:
             return False
         _fast_protocols(self._connection)
-        self._srtp = srtp
+        transport = pair.protocol.transport
+        sock = getattr(transport, "_sock", None)  # asyncio's datagram transport; aioice's TurnTransport has none
+        self._srtp, self._session = srtp, srtp._srtp[0]
         self._addr = pair.remote_addr
-        self._sendto = pair.protocol.transport.sendto
+        self._turn = sock is None
+        self._sendto = transport.sendto if sock is None else sock.sendto
         return True
 
-    def rtp(self, plain: bytes) -> None:
-        if self._sendto is not None or self.ready():
-            try:
-                self._sendto(self._srtp.protect(plain), self._addr)  # type: ignore[misc]
-            except Exception:
-                self._die()
+    def send_rtp(self, first: int, second: int, seq: int, timestamp: int, ssrc: int, payload: bytes) -> None:
+        """Send an RTP packet: a 12-byte header of these fields, then ``payload``."""
+        if self._sendto is None and not self.ready():
+            return
+        size = 12 + len(payload)
+        if size > _MAX_PLAIN:
+            return
+        _RTP_HEADER.pack_into(_view, 0, first, second, seq, timestamp, ssrc)
+        _view[12:size] = payload
+        self._send(srtp_lib.srtp_protect, size)
 
     def rtcp(self, plain: bytes) -> None:
-        if self._sendto is not None or self.ready():
-            try:
-                self._sendto(self._srtp.protect_rtcp(plain), self._addr)  # type: ignore[misc]
-            except Exception:
-                self._die()
+        if self._sendto is None and not self.ready():
+            return
+        size = len(plain)
+        if size > _MAX_PLAIN:
+            return
+        _view[0:size] = plain
+        self._send(srtp_lib.srtp_protect_rtcp, size)
+
+    def _send(self, protect: Any, size: int) -> None:
+        _length[0] = size
+        if protect(self._session, _cdata, _length):
+            return  # libsrtp refused (e.g. a key past its limit): the packet is dropped
+        try:
+            if self._turn:
+                self._sendto(_view[0 : _length[0]], self._addr)  # type: ignore[misc]
+            else:
+                self._sendto(_memory[: _length[0]], self._addr)  # type: ignore[misc]
+        except BlockingIOError:
+            pass  # the socket's buffer is full: dropped, as the network would
+        except Exception:
+            self._die()
 
     def _die(self) -> None:
         self._sendto = None

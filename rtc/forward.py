@@ -14,7 +14,6 @@ A viewer's NACK is answered from the slot's last 512 video packets; its PLI/FIR 
 from __future__ import annotations
 
 import random
-import struct
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -24,7 +23,6 @@ if TYPE_CHECKING:
     from rtc.media import MediaServer, Peer
     from rtc.recording import TrackRecorder
 
-_HEADER = struct.Struct("!BBHII")
 CLOCK = {"audio": 48000, "video": 90000}
 HISTORY = 512
 MAX_NACK = 64  # a larger hole is not asked for packet by packet: the viewers' PLI brings a keyframe
@@ -247,7 +245,8 @@ class Slot:
         self.at = time.time()
         self.packets = 0
         self.octets = 0
-        self.history: list[bytes | None] = [None] * HISTORY if kind == "video" else []
+        # The last packets sent, by sequence number: (seq, timestamp, first byte, second byte, payload).
+        self.history: list[tuple[int, int, int, int, bytes] | None] = [None] * HISTORY if kind == "video" else []
         self.keyframes_waited = 0.0
         self.retransmitted = 0
         # What the viewer reports about this slot (its RR blocks); the SR it refers to.
@@ -281,10 +280,10 @@ class Slot:
             self.ts_offset = (self.last_ts + elapsed - timestamp) & 0xFFFFFFFF
         out_seq = (seq + self.seq_offset) & 0xFFFF
         out_ts = (timestamp + self.ts_offset) & 0xFFFFFFFF
-        packet = _HEADER.pack(0x80 | padding, marker | self.payload_type, out_seq, out_ts, self.ssrc) + payload
-        self.raw.rtp(packet)
+        second = marker | self.payload_type
+        self.raw.send_rtp(0x80 | padding, second, out_seq, out_ts, self.ssrc, payload)
         if self.history:
-            self.history[out_seq % HISTORY] = packet
+            self.history[out_seq % HISTORY] = (out_seq, out_ts, 0x80 | padding, second, payload)
         if (out_seq - self.last_seq) & 0xFFFF < 0x8000:  # a retransmission arrives late: keep the newest
             self.last_seq = out_seq
             self.last_ts = out_ts
@@ -303,8 +302,9 @@ class Slot:
             return
         for seq in lost:
             old = self.history[seq % HISTORY]
-            if old is not None and (old[2] << 8 | old[3]) == seq:
-                self.raw.rtp(old)
+            if old is not None and old[0] == seq:
+                _, timestamp, first, second, payload = old
+                self.raw.send_rtp(first, second, seq, timestamp, self.ssrc, payload)
                 self.retransmitted += 1
 
     def reported(self, block: rtcp.ReportBlock, now: float) -> None:

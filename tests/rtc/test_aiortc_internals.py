@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import socket
 from importlib.metadata import version
 
 import aioice.ice
@@ -69,3 +70,42 @@ async def test_a_silenced_senders_rtcp_loop_only_waits_to_be_stopped():
     await task  # returns quietly, without the BYE aiortc's own loop sends
     assert sender._RTCRtpSender__rtcp_exited.is_set()  # type: ignore[attr-defined]
     await pc.close()
+
+
+async def test_pylibsrtp_and_asyncio_still_have_what_the_raw_sender_uses():
+    from pylibsrtp import Policy, Session
+    from pylibsrtp._binding import ffi, lib
+
+    session = Session(Policy(key=bytes(30), ssrc_type=Policy.SSRC_ANY_OUTBOUND))
+    assert str(ffi.typeof(session._srtp[0])) == "<ctype 'struct srtp_ctx_t_ *'>"
+    for name in ("srtp_protect", "srtp_protect_rtcp"):
+        assert (
+            str(ffi.typeof(getattr(lib, name))) == "<ctype 'srtp_err_status_t(*)(struct srtp_ctx_t_ *, void *, int *)'>"
+        )
+    transport, _ = await asyncio.get_running_loop().create_datagram_endpoint(
+        asyncio.DatagramProtocol, local_addr=("127.0.0.1", 0)
+    )
+    assert isinstance(transport._sock, socket.socket)  # type: ignore[attr-defined]
+    transport.close()
+
+
+def test_the_raw_sender_encrypts_in_place_what_the_receiver_decrypts():
+    from pylibsrtp import Policy, Session
+
+    key = bytes(range(30))
+    sink = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sink.bind(("127.0.0.1", 0))
+    out = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    tx = Session(Policy(key=key, ssrc_type=Policy.SSRC_ANY_OUTBOUND))
+    rx = Session(Policy(key=key, ssrc_type=Policy.SSRC_ANY_INBOUND))
+    sender = internals.RawSender.on_socket(tx, out, sink.getsockname())
+    try:
+        sender.send_rtp(0x80, 0x80 | 96, 7, 90000, 0xABC, b"payload")
+        sender.rtcp(bytes([0x81, 206, 0, 2]) + (1).to_bytes(4, "big") + (0xABC).to_bytes(4, "big"))
+        rtp = rx.unprotect(sink.recv(2000))
+        rtcp = rx.unprotect_rtcp(sink.recv(2000))
+    finally:
+        sink.close()
+        out.close()
+    assert rtp == bytes([0x80, 0xE0, 0, 7]) + (90000).to_bytes(4, "big") + (0xABC).to_bytes(4, "big") + b"payload"
+    assert rtcp[1] == 206 and rtcp[8:12] == (0xABC).to_bytes(4, "big")
