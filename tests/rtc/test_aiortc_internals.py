@@ -74,7 +74,7 @@ async def test_a_silenced_senders_rtcp_loop_only_waits_to_be_stopped():
 
 async def test_pylibsrtp_and_asyncio_still_have_what_the_raw_sender_uses():
     from pylibsrtp import Policy, Session
-    from pylibsrtp._binding import ffi, lib
+    from pylibsrtp._binding import ffi, lib  # type: ignore[import-not-found]
 
     session = Session(Policy(key=bytes(30), ssrc_type=Policy.SSRC_ANY_OUTBOUND))
     assert str(ffi.typeof(session._srtp[0])) == "<ctype 'struct srtp_ctx_t_ *'>"
