@@ -180,7 +180,7 @@ def measure(variant: str, fanout: int, clip: Path, window: float, folder: Path) 
     host = "127.0.0.1"
     try:
         if variant == "janus":
-            janus = janus_start(folder / f"janus-{fanout}")
+            janus = janus_start(Path(tempfile.mkdtemp(prefix=f"janus-{fanout}-", dir=folder)))
             server_pid = janus_pid(janus)
             target = f"janus:http://{JANUS_IP}:8088/janus"
             host = HOST_IP
