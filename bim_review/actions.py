@@ -35,7 +35,7 @@ from evaluation.events import broadcast
 from evaluation.exceptions import Refused
 from evaluation.models import EvaluationSession, Phase
 from evaluation.permissions import Actor, Role, require_role, session_roles, signed_in
-from evaluation.phases import REVIEW_PHASES, TERMINAL_PHASES, ActionRule, not_in_phase
+from evaluation.phases import REVIEW_PHASES, TERMINAL_PHASES, ActionRule, add_action, not_in_phase
 
 WRITERS = frozenset({Role.HOST, Role.REVIEWER, Role.MEMBER, Role.LEADER})
 READERS = WRITERS | {Role.SUPERVISOR}
@@ -54,8 +54,20 @@ RULES: dict[str, ActionRule] = {
         ActionRule("change_topic", REVIEW_PHASES, WRITERS, "change an issue's status, priority, assignee ..."),
         ActionRule("save_viewpoint", REVIEW_PHASES, WRITERS, "add a viewpoint (camera, planes, snapshot PNG)"),
         ActionRule("import_bcf", REVIEW_PHASES, WRITERS, "import the issues of a .bcf file onto a bid's model"),
+        ActionRule(
+            "give_floor",
+            REVIEW_PHASES,
+            frozenset({Role.HOST}),
+            "give an expert the floor in the shared BIM view (they drive it for everyone), or take it back",
+        ),
     )
 }
+
+
+def register() -> None:
+    """Add the app's actions to the core's table (the room's action list, docs/PHASES.md)."""
+    for rule in RULES.values():
+        add_action(rule)
 
 
 def _lock(session: EvaluationSession | int) -> EvaluationSession:

@@ -19,7 +19,7 @@ from bim_review.convert import Limits, run_child
 from bim_review.models import BimModel, ModelComparison
 
 # Bumped when the result's shape or the compare's rules change, so cached results are not reused.
-FORMAT = 1
+FORMAT = 2
 LIMITS = Limits(timeout=300.0, memory_mb=4096)
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import gzip
+import hashlib
 import json
 import os
 import re
@@ -545,12 +546,59 @@ def _compared(model: ifcopenshell.file) -> set[str]:
     return {e.GlobalId for e in items if not e.is_a("IfcFeatureElement")}
 
 
+# In a STEP line: a quoted string (kept as it is), a reference, or a real.
+_STEP_TOKEN = re.compile(r"'(?:[^']|'')*'|#(\d+)|(?<![\w.])(-?\d+\.\d*(?:E[-+]?\d+)?)")
+
+
+class ShapeDigests:
+    """Digests of what products' shapes are made of, without the geometry kernel.
+
+    An entity's digest covers its class and attribute values, with each reference replaced by the
+    referenced entity's digest and each real rounded to 9 significant digits: the same shape written
+    with other step ids digests the same, any changed number, item or profile differently. Digests
+    are kept per entity, so shared parts (contexts, type geometry) are read once per file.
+    """
+
+    def __init__(self, model: ifcopenshell.file) -> None:
+        self.model = model
+        self.known: dict[int, str] = {}
+
+    def of_product(self, product: Any) -> str:
+        representation = getattr(product, "Representation", None)
+        return "" if representation is None else self.of(representation.id())
+
+    def of(self, step_id: int) -> str:
+        # Depth first without recursion: a deep chain of boolean results must not hit the limit.
+        stack = [step_id]
+        while stack:
+            current = stack[-1]
+            if current in self.known:
+                stack.pop()
+                continue
+            line = str(self.model.by_id(current)).split("=", 1)[1]
+            missing = [int(m[1]) for m in _STEP_TOKEN.finditer(line) if m[1] and int(m[1]) not in self.known]
+            if missing:
+                stack.extend(missing)
+                continue
+            self.known[current] = hashlib.sha256(_STEP_TOKEN.sub(self._token, line).encode()).hexdigest()[:32]
+            stack.pop()
+        return self.known[step_id]
+
+    def _token(self, match: re.Match[str]) -> str:
+        if match[1]:
+            return f"#{self.known[int(match[1])]}"
+        if match[2]:
+            return format(float(match[2]), ".9g")
+        return match[0]
+
+
 def compare_files(old_path: Path, new_path: Path, old_name: str = "", new_name: str = "") -> dict[str, Any]:
     """Elements added, removed and changed (by GlobalId) from one IFC file to another.
 
     1. ifcdiff lists the elements of both files (IfcElement and spatial elements, no openings) and
        flags, for those in both, changed attributes, type, container or aggregate;
-    2. placement and openings are compared with ifcdiff's kernel-free check;
+    2. placement and openings are compared with ifcdiff's kernel-free check, the shape itself by its
+       definition (``ShapeDigests``), also without the kernel;
     3. property and quantity set values are compared one by one (changed, added, removed);
     4. every string is scrubbed of the names that would reveal either bidder (``_Scrubber``).
     """
@@ -565,12 +613,15 @@ def compare_files(old_path: Path, new_path: Path, old_name: str = "", new_name: 
     with contextlib.redirect_stdout(io.StringIO()):
         differ.diff()
     changed = []
+    old_shapes, new_shapes = ShapeDigests(old), ShapeDigests(new)
     for guid in sorted(_compared(old) & _compared(new)):
         a, b = old.by_guid(guid), new.by_guid(guid)
         kinds = {COMPARE_KINDS[k] for k in differ.change_register.get(guid, {}) if k in COMPARE_KINDS}
         placed = getattr(a, "ObjectPlacement", None) is not None and getattr(b, "ObjectPlacement", None) is not None
         if placed and differ.diff_element_basic_geometry(a, b):
             kinds.add("placement")
+        if old_shapes.of_product(a) != new_shapes.of_product(b):
+            kinds.add("geometry")
         properties = changed_properties(a, b)
         if properties:
             kinds.add("properties")

@@ -93,6 +93,7 @@ ISSUE_STRINGS: dict[str, Any] = {
         "container": _("所在楼层"),
         "aggregate": _("组合"),
         "placement": _("位置"),
+        "geometry": _("形状"),
         "properties": _("属性集"),
     },
 }

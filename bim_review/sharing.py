@@ -12,13 +12,14 @@ from typing import Any
 from django.db import transaction
 from django.utils.translation import gettext
 
+from bim_review.actions import RULES
 from bim_review.models import BimModel
 from evaluation.audit import record_event
 from evaluation.events import broadcast
 from evaluation.exceptions import Refused
 from evaluation.models import AuditEvent, EvaluationSession
 from evaluation.permissions import Actor, Role, require_role, signed_in
-from evaluation.phases import ACTIONS, not_in_phase
+from evaluation.phases import not_in_phase
 
 FLOOR_EVENT = "bim.floor"
 # Who opens the viewer and follows the shared view; bidders and attendants never do.
@@ -52,7 +53,7 @@ def do_give_floor(session_id: int, actor: Actor, member_id: int | None) -> None:
     session = EvaluationSession.objects.select_for_update().filter(pk=session_id).first()
     if session is None:
         raise Refused(gettext("session %(pk)s does not exist") % {"pk": session_id}, code="not_found")
-    rule = ACTIONS["give_floor"]
+    rule = RULES["give_floor"]
     if session.phase not in rule.phases:
         raise Refused(not_in_phase(rule.name, session), code="wrong_phase")
     require_role(actor, session, rule.who, rule.name)

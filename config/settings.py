@@ -9,6 +9,7 @@ and turns the second factor off, and the login page says so.
 from __future__ import annotations
 
 import os
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -279,6 +280,14 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }
+
+# The OCDS ocid prefix of the publisher (``ocds-`` and the six characters the OCDS data support
+# team assigns); every exported release's ocid is this prefix, a dash and the project's code.
+EVAL_OCDS_PREFIX = env_str("EVAL_OCDS_PREFIX", "ocds-pbdemo")
+if not re.fullmatch(r"ocds-[a-z0-9]{6}", EVAL_OCDS_PREFIX):
+    raise ImproperlyConfigured(
+        f"EVAL_OCDS_PREFIX must be 'ocds-' and six lower-case letters or digits, not {EVAL_OCDS_PREFIX!r}"
+    )
 
 # BIM models (bim_review): the upload limit, the conversion child's limits, where conversions run.
 EVAL_BIM_MAX_BYTES = env_int("EVAL_BIM_MAX_BYTES", EVAL_MAX_DOCUMENT_BYTES)

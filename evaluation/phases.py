@@ -405,12 +405,6 @@ ACTIONS: dict[str, ActionRule] = {
             "one secret ballot per seated member per round; blank allowed",
         ),
         ActionRule(
-            "give_floor",
-            REVIEW_PHASES,
-            frozenset({Role.HOST}),
-            "give an expert the floor in the shared BIM view (they drive it for everyone), or take it back",
-        ),
-        ActionRule(
             "re_evaluate",
             TERMINAL_PHASES,
             frozenset({Role.HOST}),

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
@@ -872,11 +873,10 @@ def _check_export(session: EvaluationSession, viewer: Actor) -> None:
         raise Refused(gettext("the result is exported in summary or later"), code="wrong_phase")
 
 
-def export_ocds(
-    session: EvaluationSession, viewer: Actor, *, publisher_prefix: str = "ocds-pingbiao"
-) -> dict[str, Any]:
+def export_ocds(session: EvaluationSession, viewer: Actor) -> dict[str, Any]:
     """The final result as an OCDS-style release (``scoring/ocds.py``): bids with status, reasons,
-    rank and scores, statistics, candidates as pending awards linked to their bids."""
+    rank and scores, statistics, candidates as pending awards linked to their bids. The ocid is
+    the publisher's prefix (``EVAL_OCDS_PREFIX``) and the project's code."""
     _check_export(session, viewer)
     data, result = _summary_inputs(session)
     lot = session.lot
@@ -890,7 +890,7 @@ def export_ocds(
     release = ocds.build_release(
         result,
         ocds.OcdsLot(
-            ocid=f"{publisher_prefix}-{lot.project.code}",
+            ocid=f"{settings.EVAL_OCDS_PREFIX}-{lot.project.code}",
             tender_id=lot.project.code,
             tender_title=lot.project.name,
             lot_id=lot.code,

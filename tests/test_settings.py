@@ -83,6 +83,7 @@ def test_the_demo_turns_the_second_factor_off_and_may_run_without_a_secret_key(t
         ({"SECRET_KEY": "k", "DATABASE_URL": "mysql://x/y"}, "DATABASE_URL must be a postgres"),
         ({"SECRET_KEY": "k", "EVAL_SESSION_IDLE_SECONDS": "soon"}, "must be an integer"),
         ({"SECRET_KEY": "k", "EVAL_CHANNEL_LAYER": "kafka"}, "EVAL_CHANNEL_LAYER must be one of"),
+        ({"SECRET_KEY": "k", "EVAL_OCDS_PREFIX": "ocds-pingbiao"}, "EVAL_OCDS_PREFIX must be 'ocds-' and six"),
     ],
 )
 def test_misconfiguration_fails_at_start_with_the_reason(tmp_path, env, message):

@@ -154,8 +154,8 @@ def test_the_attendant_sees_only_the_seats_of_their_venue(new_page, demo_server)
 
 class Reorderer:
     """Stands between one page and the room socket and tampers with the host's notices on their way
-    to the page: one marked HOLD is held back until the next notice has passed (they arrive out of
-    order), one marked DROP never arrives (a gap only a new snapshot fills)."""
+    to the page: one marked HOLD is held back until the next versioned frame has passed (they arrive
+    out of order), one marked DROP never arrives (a gap only a new snapshot fills)."""
 
     def __init__(self) -> None:
         self.sent_by_page: list[dict] = []
@@ -179,7 +179,9 @@ class Reorderer:
             if "DROP" in text:
                 return
             route.send(message)
-            if text and self.held is not None:
+            # Released behind the next versioned frame, whatever it is (a media event may come
+            # between the two notices): the page sees them out of order, never a gap it waits on.
+            if isinstance(frame.get("version"), int) and self.held is not None:
                 route.send(self.held)
                 self.held = None
 

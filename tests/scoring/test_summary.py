@@ -83,6 +83,7 @@ def test_the_leader_host_and_supervisor_export_the_result(summary_cast, client, 
     assert release.status_code == 200
     ocds = json.loads(release.content)
     assert ocds["tender"]["status"] == "complete"
+    assert ocds["ocid"] == f"ocds-pbdemo-{cast.session.lot.project.code}"
     assert [a["relatedBid"] for a in ocds["awards"]] == [str(r["bid"]) for r in data["ranking"]]
 
 
