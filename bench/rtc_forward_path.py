@@ -1,7 +1,7 @@
 """The forwarding hot path alone: one publisher's VP8 packets through rtc.forward to N slots.
 
-Each slot encrypts with its own pylibsrtp session and sends on a real UDP socket to 127.0.0.1
-(no reader), as ``RawSender`` does; nothing of aiortc's asyncio path is involved. Prints ONE JSON
+Each slot encrypts with its own SRTP session and sends on a real UDP socket to 127.0.0.1 (no
+reader) through ``RawSender``, as in the server; nothing of aiortc's asyncio path is involved. Prints ONE JSON
 line: process CPU µs per incoming and per forwarded packet.
 
     .venv/bin/python -m bench.rtc_forward_path [--slots 8] [--packets 20000]
@@ -10,7 +10,6 @@ line: process CPU µs per incoming and per forwarded packet.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import socket
@@ -20,22 +19,14 @@ import types
 
 from pylibsrtp import Policy, Session
 
+from rtc import _aiortc_internals as internals
 from rtc.forward import Slot, Source
 
 
-class _Raw:
-    def __init__(self, key: bytes, sink: tuple[str, int], out: socket.socket) -> None:
-        policy = Policy(key=key, ssrc_type=Policy.SSRC_ANY_OUTBOUND)
-        policy.allow_repeat_tx = True
-        self.session, self.sink, self.out = Session(policy), sink, out
-
-    def rtp(self, plain: bytes) -> None:
-        with contextlib.suppress(BlockingIOError):
-            self.out.sendto(self.session.protect(plain), self.sink)
-
-
-class _Sender:
-    _handle_rtcp_packet = None
+def session(key: bytes) -> Session:
+    policy = Policy(key=key, ssrc_type=Policy.SSRC_ANY_OUTBOUND)
+    policy.allow_repeat_tx = True
+    return Session(policy)
 
 
 def main() -> None:
@@ -56,8 +47,7 @@ def main() -> None:
             mid=str(i),
             ssrc=100 + i,
             payload_type=96,
-            raw=_Raw(key, sink.getsockname(), out),
-            sender=_Sender(),
+            raw=internals.RawSender.on_socket(session(key), out, sink.getsockname()),
         )
         slot.bind(source)
     payload = bytes([0x90, 0x80, 0x92, 0x34, 0x00]) + os.urandom(1100)

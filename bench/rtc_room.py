@@ -30,6 +30,7 @@ import json
 import os
 import platform
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -179,7 +180,7 @@ def measure(variant: str, fanout: int, clip: Path, window: float, folder: Path) 
     host = "127.0.0.1"
     try:
         if variant == "janus":
-            janus = janus_start(folder / f"janus-{fanout}")
+            janus = janus_start(Path(tempfile.mkdtemp(prefix=f"janus-{fanout}-", dir=folder)))
             server_pid = janus_pid(janus)
             target = f"janus:http://{JANUS_IP}:8088/janus"
             host = HOST_IP
@@ -263,6 +264,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--window", type=float, default=10.0)
     parser.add_argument("--variants", default="forward,relay,janus")
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="measure every variant's pair of fan-outs this often, interleaved"
+    )
     args = parser.parse_args()
     variants = args.variants.split(",")
     clip = Path(
@@ -280,13 +284,21 @@ def main() -> None:
         if not shutil.which("janus"):
             raise SystemExit("Janus is not installed: apt-get install janus")
         netns_up()
+    slopes: dict[str, list[dict[str, float]]] = {}
     try:
-        for variant in variants:
-            runs[variant] = [measure(variant, n, clip, args.window, folder) for n in fanouts[variant]]
+        for _ in range(args.repeat):
+            for variant in variants:
+                pair = [measure(variant, n, clip, args.window, folder) for n in fanouts[variant]]
+                runs.setdefault(variant, []).extend(pair)
+                slopes.setdefault(variant, []).append(slope(*pair))
     finally:
         if "janus" in variants:
             netns_down()
-    summary: dict[str, Any] = {v: slope(*r) for v, r in runs.items()}
+    # With --repeat, the median of each figure over the repeats (the machine is shared: noise).
+    summary: dict[str, Any] = {
+        v: {key: round(statistics.median(x[key] for x in per_repeat), 4) for key in per_repeat[0]}
+        for v, per_repeat in slopes.items()
+    }
     ours = summary.get("forward")
     derived = None
     if ours:
@@ -307,9 +319,19 @@ def main() -> None:
         }
     ratios: dict[str, Any] = {}
     if ours and "janus" in summary:
-        ratios["janus_us_over_ours"] = round(
-            summary["janus"]["us_per_forwarded_packet"] / ours["us_per_forwarded_packet"], 2
+        # A slope at or below zero means the window was too short for the noise: no ratio then.
+        ratios["janus_us_over_ours"] = (
+            round(summary["janus"]["us_per_forwarded_packet"] / ours["us_per_forwarded_packet"], 2)
+            if ours["us_per_forwarded_packet"] > 0
+            else None
         )
+        if args.repeat > 1:
+            ratios["janus_us_over_ours_per_repeat"] = [
+                round(j["us_per_forwarded_packet"] / o["us_per_forwarded_packet"], 2)
+                if o["us_per_forwarded_packet"] > 0
+                else None
+                for j, o in zip(slopes["janus"], slopes["forward"], strict=True)
+            ]
     if ours and "relay" in summary:
         # Transcoding saturates its core early (frames dropped, the slope meaningless): its CPU per
         # subscriber is then taken as total / fan-out at the smaller fan-out, a lower bound.
@@ -320,7 +342,9 @@ def main() -> None:
             if saturated
             else summary["relay"]["cores_per_subscriber"]
         )
-        ratios["relay_per_subscriber_cpu_over_ours"] = round(per_subscriber / ours["cores_per_subscriber"], 1)
+        ratios["relay_per_subscriber_cpu_over_ours"] = (
+            round(per_subscriber / ours["cores_per_subscriber"], 1) if ours["cores_per_subscriber"] > 0 else None
+        )
         ratios["relay_saturated"] = saturated
     print(
         json.dumps(
@@ -330,6 +354,7 @@ def main() -> None:
                 "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
                 "clip": "VP8 640x360 20 fps ~600 kb/s + Opus 20 ms, replayed",
                 "window_s": args.window,
+                "repeat": args.repeat,
                 "runs": runs,
                 "per_variant": summary,
                 "twelve_person_room": derived,

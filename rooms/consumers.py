@@ -386,9 +386,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
         await self.send_frame(protocol.ack_frame(message.id))
 
     async def on_rtc_please_mute(self, message: protocol.RtcPleaseMute) -> None:
-        assert self.hub is not None
-        await self.hub.publish("rtc.please_mute", media.please_mute(self.viewer, message.id, message.user))
-        await self.send_frame(protocol.ack_frame(message.id))
+        await self._act(message, lambda user: media.do_ask_to_mute(self.session_id, user, message.user))
 
     async def on_floor(self, message: protocol.Floor) -> None:
         await self._act(message, lambda user: sharing.do_give_floor(self.session_id, user, message.member))
@@ -595,7 +593,10 @@ class RoomConsumer(AsyncWebsocketConsumer):
     rtc_levels = _media_event
     rtc_muted = _media_event
     rtc_peer = _media_event
-    rtc_please_mute = _media_event
+
+    async def rtc_please_mute(self, frame: Frame) -> None:
+        # The host's audited request: to the one participant asked; the others learn the version.
+        await self.send_text(frame.text if media.addressed_to(self.viewer, frame.data) else frame.hidden_text)
 
     async def rtc_recording(self, frame: Frame) -> None:
         # The recording's manifest entries: for those who watch the audit trail.

@@ -14,13 +14,18 @@ from typing import Any
 
 from channels.db import database_sync_to_async
 from django.conf import settings
+from django.contrib.auth.models import User
+from django.db import transaction
 from django.utils.functional import Promise
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from evaluation.events import session_group
-from evaluation.models import Venue
-from evaluation.permissions import Role
+from evaluation.audit import record_event
+from evaluation.events import broadcast, session_group
+from evaluation.exceptions import Refused
+from evaluation.models import EvaluationSession, Venue
+from evaluation.permissions import Actor, Role, require_role, session_roles, signed_in
+from evaluation.phases import ACTIONS, ACTIVE_PHASES, ActionRule, Phase, not_in_phase
 from rooms.presence import make_store
 from rooms.protocol import ErrorCode, ProtocolError, RtcCandidate, RtcMute, RtcOffer
 from rooms.snapshot import Viewer
@@ -167,10 +172,32 @@ async def cancel_pending_leaves() -> None:
     await asyncio.gather(*_leaving, return_exceptions=True)
 
 
-def please_mute(viewer: Viewer, ref: str | None, user: int) -> dict[str, Any]:
-    """The ``rtc.please_mute`` event's data: the host asks ``user`` to turn their microphone off."""
-    _require_host(viewer, ref)
-    return {"to": participant_of(user), "user": user, "by": viewer.name}
+PLEASE_MUTE_EVENT = "rtc.please_mute"
+ASK_TO_MUTE = ActionRule(
+    "ask_to_mute",
+    ACTIVE_PHASES | {Phase.SUSPENDED},
+    frozenset({Role.HOST}),
+    "ask a participant of the room's audio to turn the microphone off (their page does, and says who asked)",
+)
+
+
+@transaction.atomic
+def do_ask_to_mute(session_id: int, actor: Actor, user_id: int) -> None:
+    """The host asks ``user_id`` to turn their microphone off: audited, then sent to that participant."""
+    session = EvaluationSession.objects.select_for_update().filter(pk=session_id).first()
+    if session is None:
+        raise Refused(gettext("session %(pk)s does not exist") % {"pk": session_id}, code="not_found")
+    rule = ACTIONS[ASK_TO_MUTE.name]
+    if session.phase not in rule.phases:
+        raise Refused(not_in_phase(rule.name, session), code="wrong_phase")
+    require_role(actor, session, rule.who, rule.name)
+    target = User.objects.filter(pk=user_id).first()
+    if target is None or not can_publish(session_roles(target, session)):
+        raise Refused(gettext("user %(id)s does not speak in this room") % {"id": user_id}, code="not_found")
+    host = signed_in(actor)
+    data = {"to": participant_of(user_id), "user": user_id, "by": host.get_full_name() or host.get_username()}
+    record_event(session, actor, PLEASE_MUTE_EVENT, data)
+    broadcast(session.pk, PLEASE_MUTE_EVENT, data, version=session.audit_seq)
 
 
 def addressed_to(viewer: Viewer, data: dict[str, Any]) -> bool:

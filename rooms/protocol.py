@@ -474,10 +474,12 @@ VERSIONED_EVENTS: frozenset[str] = frozenset(
         "sheet.recheck_requested",
         "score.deviation_confirmed",
         "score.corrected",
+        # the host's request to one participant to mute (rooms/media.py)
+        "rtc.please_mute",
     }
 )
 # Room-only events: they change nothing in the database and carry no version.
-# Media frames (rtc/): the worker's answer and events, and the host's request; no version either.
+# Media frames (rtc/): the worker's answer and events; no version either.
 MEDIA_EVENTS: frozenset[str] = frozenset(
     {
         "rtc.answer",
@@ -486,7 +488,6 @@ MEDIA_EVENTS: frozenset[str] = frozenset(
         "rtc.levels",
         "rtc.muted",
         "rtc.peer",
-        "rtc.please_mute",
         "rtc.recording",
     }
 )

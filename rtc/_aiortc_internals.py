@@ -3,51 +3,47 @@
 aiortc decodes every received stream and re-encodes it per viewer; the media server instead takes
 the decrypted RTP straight off each publisher's ICE connection and writes rewritten copies straight
 onto each viewer's, with no coroutine, queue or thread hop per packet. That needs private names of
-aiortc 1.16.0 and aioice 0.13.0, which are asserted here; ``tests/rtc/test_aiortc_internals.py``
+aiortc 1.16.0, aioice 0.13.0 and pylibsrtp 1.0.0, which are asserted here; ``tests/rtc/test_aiortc_internals.py``
 fails loudly when an upgrade moves any of them.
 
 What is touched:
 - ``aioice.ice.get_host_addresses``: replaced to gather only the configured host addresses (aioice
   never offers 127.0.0.1 otherwise, and tests and the embedded default must stay on loopback);
 - ``aioice.ice.Connection.data_received`` / ``StunProtocol.datagram_received`` (per instance): SRTP
-  is decrypted and handed to the forwarder synchronously; DTLS, STUN and SRTCP take aiortc's path;
+  and SRTCP are decrypted and handed to the forwarder synchronously; DTLS and STUN take aiortc's path;
 - ``RTCDtlsTransport._rx_srtp`` / ``_tx_srtp``: the SRTP sessions of a connected transport;
 - ``aioice.ice.Connection._nominated``: the selected pair, to send datagrams without awaiting;
 - ``RTCRtpTransceiver._codecs``: limited to VP8 and Opus (the only codecs forwarded) before answering;
-- ``RTCRtpSender._ssrc`` and its sender-report counters; ``RTCRtpSender._handle_rtcp_packet`` (per
-  instance) so a viewer's NACK, PLI and FIR reach the forwarder;
-- ``aiortc.codecs.vpx.vp8_depayload`` for recording.
+- ``RTCRtpSender._ssrc``; ``RTCRtpSender._run_rtcp`` (per instance, before the sender starts) and the
+  private ``__started``, ``__rtcp_started``, ``__rtcp_exited`` it uses, so that aiortc sends no RTCP
+  of its own for a subscriber's slots (the forwarder sends one compound report per subscriber);
+- ``aiortc.codecs.vpx.vp8_depayload`` for recording;
+- pylibsrtp 1.0.0's ``Session._srtp`` and its cffi ``lib.srtp_protect``/``srtp_protect_rtcp``, and
+  the ``_sock`` of asyncio's datagram transport, so a forwarded packet is encrypted in place and
+  sent without the copies and checks of the public paths (``RawSender``).
 """
 
 from __future__ import annotations
 
 import asyncio
-import time
+import contextlib
+import struct
 from collections.abc import Callable
 from importlib.metadata import version
 from typing import Any
 
 import aioice.ice
 import aiortc
-from aiortc import clock
+import pylibsrtp
 from aiortc.codecs.vpx import vp8_depayload
 from aiortc.mediastreams import MediaStreamTrack
 from aiortc.rtcdtlstransport import RTCDtlsTransport
 from aiortc.rtcrtpsender import RTCRtpSender
 from aiortc.rtcrtptransceiver import RTCRtpTransceiver
-from aiortc.rtp import (
-    RTCP_PSFB_APP,
-    RTCP_PSFB_FIR,
-    RTCP_PSFB_PLI,
-    RTCP_RTPFB_NACK,
-    RtcpPsfbPacket,
-    RtcpReceiverInfo,
-    RtcpRrPacket,
-    RtcpRtpfbPacket,
-    pack_remb_fci,
-)
+from pylibsrtp._binding import ffi as srtp_ffi  # type: ignore[import-not-found]
+from pylibsrtp._binding import lib as srtp_lib
 
-PINNED = {"aiortc": "1.16.0", "aioice": "0.13.0"}
+PINNED = {"aiortc": "1.16.0", "aioice": "0.13.0", "pylibsrtp": "1.0.0"}
 
 
 class InternalsChanged(RuntimeError):
@@ -120,22 +116,25 @@ def ice_connection(dtls: RTCDtlsTransport) -> aioice.ice.Connection:
 SrtpHandler = Callable[[bytes], None]
 
 
-def intercept_srtp(dtls: RTCDtlsTransport, on_rtp: SrtpHandler) -> None:
-    """Decrypt SRTP (not SRTCP) of ``dtls`` and hand the plain RTP to ``on_rtp`` synchronously.
+def intercept_srtp(dtls: RTCDtlsTransport, on_rtp: SrtpHandler, on_rtcp: SrtpHandler) -> None:
+    """Decrypt SRTP and SRTCP of ``dtls`` and hand the plain packets to ``on_rtp``/``on_rtcp`` synchronously.
 
-    Everything else (STUN, DTLS, SRTCP, and SRTP before the keys exist) goes to aiortc as before.
+    Everything else (STUN, DTLS, and SRTP before the keys exist) goes to aiortc as before; aiortc
+    never sees the media or the RTCP of a connected transport.
     """
     connection = ice_connection(dtls)
     queue = connection._queue
 
     def data_received(data: bytes, component: int) -> None:
         srtp = dtls._rx_srtp
-        if srtp is not None and 127 < data[0] < 192 and not 191 < data[1] < 209:
+        if srtp is not None and 127 < data[0] < 192:
             try:
-                plain = srtp.unprotect(data)
-            except Exception:  # pylibsrtp.Error: replayed or forged, as aiortc does, dropped
+                if 191 < data[1] < 224:  # RTCP packet types 192-223 (RFC 5761 4)
+                    on_rtcp(srtp.unprotect_rtcp(data))
+                else:
+                    on_rtp(srtp.unprotect(data))
+            except pylibsrtp.Error:  # replayed or forged: dropped, as aiortc does
                 return
-            on_rtp(plain)
             return
         queue.put_nowait((data, component))
 
@@ -163,22 +162,51 @@ def _fast_protocols(connection: aioice.ice.Connection) -> None:
         protocol._rtc_fast = True  # type: ignore[attr-defined]
 
 
+_RTP_HEADER = struct.Struct("!BBHII")
+_BUFFER_SIZE = 1500
+_MAX_PLAIN = _BUFFER_SIZE - 148  # room for any SRTP/SRTCP trailer (libsrtp's SRTP_MAX_TRAILER_LEN)
+# One buffer for every sender: packets are built, encrypted in place and sent one at a time, on
+# the event loop's thread, so nothing else can touch it in between.
+_cdata = srtp_ffi.new("char[]", _BUFFER_SIZE)
+_view = srtp_ffi.buffer(_cdata)
+_memory = memoryview(_view)
+_length = srtp_ffi.new("int *")
+
+
 class RawSender:
     """Encrypts and sends plain RTP/RTCP on a connected transport without awaiting anything.
+
+    The packet is written into one preallocated buffer, encrypted there by libsrtp (pylibsrtp's own
+    ``protect`` allocates and copies twice per packet) and sent from it with the socket's
+    ``sendto`` (asyncio's transport adds checks and buffering a media packet does not want: a full
+    socket buffer drops the packet, as the network would). Through TURN, the relay's transport.
 
     Never raises: once the transport is gone (closed, consent expired), ``dead`` is set and every
     later packet is dropped, so one dead viewer cannot stop a publisher's loop over its viewers.
     """
 
-    __slots__ = ("_addr", "_connection", "_dtls", "_sendto", "_srtp", "dead")
+    # ``_srtp`` holds the pylibsrtp Session: its srtp_t (``_session``) is freed with it.
+    __slots__ = ("_addr", "_connection", "_dtls", "_sendto", "_session", "_srtp", "_turn", "dead")
 
     def __init__(self, dtls: RTCDtlsTransport) -> None:
         self._dtls = dtls
         self._connection = ice_connection(dtls)
-        self._sendto: Callable[[bytes, Any], None] | None = None
-        self._srtp: Any = None
+        self._sendto: Callable[[Any, Any], Any] | None = None
+        self._session: Any = None
+        self._srtp: pylibsrtp.Session | None = None
         self._addr: Any = None
+        self._turn = False
         self.dead = False
+
+    @classmethod
+    def on_socket(cls, session: pylibsrtp.Session, sock: Any, addr: tuple[str, int]) -> RawSender:
+        """A sender on a plain UDP socket, without a peer connection (``bench/rtc_forward_path.py``)."""
+        sender = cls.__new__(cls)
+        sender._dtls = sender._connection = None  # type: ignore[assignment]
+        sender._srtp, sender._session = session, session._srtp[0]
+        sender._addr, sender._turn, sender.dead = addr, False, False
+        sender._sendto = sock.sendto
+        return sender
 
     def ready(self) -> bool:
         if self._sendto is not None:
@@ -190,59 +218,52 @@ class RawSender:
         if pair is None or srtp is None or self._dtls.state != "connected" or pair.protocol.transport is None:
             return False
         _fast_protocols(self._connection)
-        self._srtp = srtp
+        transport = pair.protocol.transport
+        sock = getattr(transport, "_sock", None)  # asyncio's datagram transport; aioice's TurnTransport has none
+        self._srtp, self._session = srtp, srtp._srtp[0]
         self._addr = pair.remote_addr
-        self._sendto = pair.protocol.transport.sendto
+        self._turn = sock is None
+        self._sendto = transport.sendto if sock is None else sock.sendto
         return True
 
-    def rtp(self, plain: bytes) -> None:
-        if self._sendto is not None or self.ready():
-            try:
-                self._sendto(self._srtp.protect(plain), self._addr)  # type: ignore[misc]
-            except Exception:
-                self._die()
+    def send_rtp(self, first: int, second: int, seq: int, timestamp: int, ssrc: int, payload: bytes) -> None:
+        """Send an RTP packet: a 12-byte header of these fields, then ``payload``."""
+        if self._sendto is None and not self.ready():
+            return
+        size = 12 + len(payload)
+        if size > _MAX_PLAIN:
+            return
+        _RTP_HEADER.pack_into(_view, 0, first, second, seq, timestamp, ssrc)
+        _view[12:size] = payload
+        self._send(srtp_lib.srtp_protect, size)
 
     def rtcp(self, plain: bytes) -> None:
-        if self._sendto is not None or self.ready():
-            try:
-                self._sendto(self._srtp.protect_rtcp(plain), self._addr)  # type: ignore[misc]
-            except Exception:
-                self._die()
+        if self._sendto is None and not self.ready():
+            return
+        size = len(plain)
+        if size > _MAX_PLAIN:
+            return
+        _view[0:size] = plain
+        self._send(srtp_lib.srtp_protect_rtcp, size)
+
+    def _send(self, protect: Any, size: int) -> None:
+        _length[0] = size
+        if protect(self._session, _cdata, _length):
+            return  # libsrtp refused (e.g. a key past its limit): the packet is dropped
+        try:
+            if self._turn:
+                self._sendto(_view[0 : _length[0]], self._addr)  # type: ignore[misc]
+            else:
+                self._sendto(_memory[: _length[0]], self._addr)  # type: ignore[misc]
+        except BlockingIOError:
+            pass  # the socket's buffer is full: dropped, as the network would
+        except Exception:
+            self._die()
 
     def _die(self) -> None:
         self._sendto = None
         if self._dtls.state != "connected":
             self.dead = True
-
-
-# --- RTCP built here -----------------------------------------------------------------------------
-
-
-def pli(sender_ssrc: int, media_ssrc: int) -> bytes:
-    return bytes(RtcpPsfbPacket(fmt=RTCP_PSFB_PLI, ssrc=sender_ssrc, media_ssrc=media_ssrc))
-
-
-def nack(sender_ssrc: int, media_ssrc: int, lost: list[int]) -> bytes:
-    packet = RtcpRtpfbPacket(fmt=RTCP_RTPFB_NACK, ssrc=sender_ssrc, media_ssrc=media_ssrc)
-    packet.lost = lost
-    return bytes(packet)
-
-
-def receiver_report(sender_ssrc: int, reports: list[tuple[int, int, int]], remb_bps: int) -> bytes:
-    """An RR (ssrc, highest sequence, packets lost per stream) plus a REMB for the video streams."""
-    rr = RtcpRrPacket(
-        ssrc=sender_ssrc,
-        reports=[
-            RtcpReceiverInfo(
-                ssrc=ssrc, fraction_lost=0, packets_lost=lost, highest_sequence=seq, jitter=0, lsr=0, dlsr=0
-            )
-            for ssrc, seq, lost in reports
-        ],
-    )
-    remb = RtcpPsfbPacket(
-        fmt=RTCP_PSFB_APP, ssrc=sender_ssrc, media_ssrc=0, fci=pack_remb_fci(remb_bps, [s for s, _, _ in reports])
-    )
-    return bytes(rr) + bytes(remb)
 
 
 # --- senders and transceivers ----------------------------------------------------------------------
@@ -265,24 +286,26 @@ def sender_ssrc(sender: RTCRtpSender) -> int:
     return sender._ssrc
 
 
-def set_sender_report(sender: RTCRtpSender, rtp_timestamp: int, at: float, packets: int, octets: int) -> None:
-    """Feed the sender's own RTCP SR with what the forwarder sent (``at``: time.time() of ``rtp_timestamp``)."""
-    ntp_now = clock.current_ntp_time()
-    sender._RTCRtpSender__ntp_timestamp = ntp_now - int((time.time() - at) * (1 << 32))  # type: ignore[attr-defined]
-    sender._RTCRtpSender__rtp_timestamp = rtp_timestamp  # type: ignore[attr-defined]
-    sender._RTCRtpSender__packet_count = packets  # type: ignore[attr-defined]
-    sender._RTCRtpSender__octet_count = octets  # type: ignore[attr-defined]
+def silence_sender_rtcp(sender: RTCRtpSender) -> None:
+    """Keep aiortc's RTCP task of ``sender`` (an SR + SDES every 0.5-1.5 s) from ever sending.
 
+    The forwarder writes one compound report per subscriber instead (``rtc/rtcp.py``). The task is
+    replaced before ``send()`` starts it, by one that only marks itself started and, when cancelled
+    by ``stop()``, exited (so ``stop()`` still returns; no BYE either, the connection's close says it).
+    A sender already started is left alone.
+    """
+    if sender._RTCRtpSender__started:  # type: ignore[attr-defined]
+        return
+    started: asyncio.Event = sender._RTCRtpSender__rtcp_started  # type: ignore[attr-defined]
+    exited: asyncio.Event = sender._RTCRtpSender__rtcp_exited  # type: ignore[attr-defined]
 
-def on_sender_feedback(sender: RTCRtpSender, handler: Callable[[Any], bool]) -> None:
-    """Route RTCP feedback for ``sender`` (NACK, PLI, FIR) to ``handler`` first; it returns True if it took it."""
-    original = sender._handle_rtcp_packet
+    async def run_rtcp() -> None:
+        started.set()
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.get_running_loop().create_future()
+        exited.set()
 
-    async def handle(packet: Any) -> None:
-        if not handler(packet):
-            await original(packet)
-
-    sender._handle_rtcp_packet = handle  # type: ignore[method-assign]
+    sender._run_rtcp = run_rtcp  # type: ignore[method-assign]
 
 
 FORWARDED_CODECS = {"audio": "audio/opus", "video": "video/vp8"}
@@ -306,15 +329,6 @@ def restrict_codecs(transceiver: RTCRtpTransceiver) -> bool:
 
 def depayload_vp8(payload: bytes) -> bytes:
     return vp8_depayload(payload)
-
-
-def classify_feedback(packet: Any) -> tuple[str, list[int]] | None:
-    """('nack', lost sequence numbers) or ('keyframe', []) for a viewer's PLI/FIR; None for anything else."""
-    if isinstance(packet, RtcpRtpfbPacket) and packet.fmt == RTCP_RTPFB_NACK:
-        return "nack", list(packet.lost)
-    if isinstance(packet, RtcpPsfbPacket) and packet.fmt in (RTCP_PSFB_PLI, RTCP_PSFB_FIR):
-        return "keyframe", []
-    return None
 
 
 # --- for the load generators of bench/rtc_room.py ------------------------------------------------

@@ -14,17 +14,15 @@ A viewer's NACK is answered from the slot's last 512 video packets; its PLI/FIR 
 from __future__ import annotations
 
 import random
-import struct
 import time
 from typing import TYPE_CHECKING, Any
 
-from rtc import _aiortc_internals as internals
+from rtc import rtcp
 
 if TYPE_CHECKING:
     from rtc.media import MediaServer, Peer
     from rtc.recording import TrackRecorder
 
-_HEADER = struct.Struct("!BBHII")
 CLOCK = {"audio": 48000, "video": 90000}
 HISTORY = 512
 MAX_NACK = 64  # a larger hole is not asked for packet by packet: the viewers' PLI brings a keyframe
@@ -95,9 +93,18 @@ class Source:
         self.audio_level_ext = audio_level_ext if kind == "audio" else None
         self.recorder = recorder
         self.slots: list[Slot] = []
+        self.clock = CLOCK[kind]
         self.level = 127
         self.received = 0
+        self.base_seq = 0
         self.highest_seq = 0
+        self.cycles = 0
+        self.jitter = 0.0
+        self.transit: float | None = None
+        self.expected_prior = 0
+        self.received_prior = 0
+        self.last_sr = 0  # LSR: the middle 32 bits of the NTP time of the publisher's last SR
+        self.last_sr_at = 0.0
         self.missing: set[int] = set()
         self.lost = 0
         self.recovered = 0
@@ -132,10 +139,18 @@ class Source:
             self.missing.discard(seq)
             self.recovered += 1
             payload, padding = payload[2:], 0
-        elif self.video:
-            self._track_loss(seq)
+            now = time.time()
+        else:
+            now = time.time()
+            self._track_sequence(seq)
+            # Interarrival jitter (RFC 3550 A.8), in RTP timestamp units.
+            transit = now * self.clock - timestamp
+            if self.transit is not None:
+                d = abs(transit - self.transit)
+                if d < 0x8000_0000:  # not a timestamp wrap or a new source
+                    self.jitter += (d - self.jitter) / 16
+            self.transit = transit
         keyframe = vp8_keyframe_start(payload) if self.video else True
-        now = time.time()
         self.received += 1
         self.last_packet = now
         marker = second & 0x80
@@ -147,19 +162,21 @@ class Source:
                 payload = payload[: -payload[-1]]
             self.recorder.add(seq, timestamp, marker, payload, keyframe, now)
 
-    def _track_loss(self, seq: int) -> None:
-        """Ask the publisher at once for packets skipped on its leg (NACK); RTX brings them back."""
+    def _track_sequence(self, seq: int) -> None:
+        """Follow the highest sequence number (with wraps); ask at once for video skipped on the way (NACK)."""
         delta = (seq - self.highest_seq) & 0xFFFF
         if not self.received:
-            self.highest_seq = seq
+            self.base_seq = self.highest_seq = seq
         elif delta >= 0x8000:
             self.missing.discard(seq)  # late, not new
-        else:
-            if 1 < delta <= MAX_NACK:
+        elif delta:
+            if self.video and 1 < delta <= MAX_NACK:
                 lost = [(self.highest_seq + i) & 0xFFFF for i in range(1, delta)]
                 self.missing.update(lost)
                 self.lost += len(lost)
                 self.peer.nack(self.ssrc, lost)
+            if seq < self.highest_seq:
+                self.cycles += 0x10000
             self.highest_seq = seq
 
     def request_keyframe(self, force: bool = False) -> None:
@@ -178,8 +195,20 @@ class Source:
         count, self.forwarded = self.forwarded, 0
         return count
 
-    def report(self) -> tuple[int, int, int]:
-        return self.ssrc, self.highest_seq, self.lost
+    def sender_report(self, ntp_middle: int, now: float) -> None:
+        self.last_sr, self.last_sr_at = ntp_middle, now
+
+    def report_block(self, now: float) -> rtcp.ReportBlock:
+        """What the server, as this stream's receiver, reports to the publisher (RFC 3550 6.4.1, A.3)."""
+        extended = self.cycles + self.highest_seq
+        expected = extended - self.base_seq + 1 if self.received else 0
+        lost = max(-0x800000, min(0x7FFFFF, expected - self.received))
+        expected_interval = expected - self.expected_prior
+        lost_interval = expected_interval - (self.received - self.received_prior)
+        self.expected_prior, self.received_prior = expected, self.received
+        fraction = (lost_interval << 8) // expected_interval if expected_interval > 0 and lost_interval > 0 else 0
+        dlsr = int((now - self.last_sr_at) * 65536) if self.last_sr else 0
+        return rtcp.ReportBlock(self.ssrc, min(fraction, 255), lost, extended, int(self.jitter), self.last_sr, dlsr)
 
     def tick(self) -> None:
         if self.missing:  # one more try, then they are given up
@@ -200,13 +229,12 @@ class Source:
 class Slot:
     """One sending transceiver of a subscriber: shows one source at a time."""
 
-    def __init__(self, *, kind: str, mid: str, ssrc: int, payload_type: int, raw: Any, sender: Any) -> None:
+    def __init__(self, *, kind: str, mid: str, ssrc: int, payload_type: int, raw: Any) -> None:
         self.kind = kind
         self.mid = mid
         self.ssrc = ssrc
         self.payload_type = payload_type
         self.raw = raw
-        self.sender = sender
         self.clock = CLOCK[kind]
         self.source: Source | None = None
         self.waiting = False
@@ -217,10 +245,15 @@ class Slot:
         self.at = time.time()
         self.packets = 0
         self.octets = 0
-        self.history: list[bytes | None] = [None] * HISTORY if kind == "video" else []
+        # The last packets sent, by sequence number: (seq, timestamp, first byte, second byte, payload).
+        self.history: list[tuple[int, int, int, int, bytes] | None] = [None] * HISTORY if kind == "video" else []
         self.keyframes_waited = 0.0
         self.retransmitted = 0
-        internals.on_sender_feedback(sender, self.feedback)
+        # What the viewer reports about this slot (its RR blocks); the SR it refers to.
+        self.fraction_lost = 0
+        self.rtt: float | None = None
+        self.last_sr = 0
+        self.last_sr_at = 0.0
 
     def bind(self, source: Source) -> None:
         self.source = source
@@ -247,10 +280,10 @@ class Slot:
             self.ts_offset = (self.last_ts + elapsed - timestamp) & 0xFFFFFFFF
         out_seq = (seq + self.seq_offset) & 0xFFFF
         out_ts = (timestamp + self.ts_offset) & 0xFFFFFFFF
-        packet = _HEADER.pack(0x80 | padding, marker | self.payload_type, out_seq, out_ts, self.ssrc) + payload
-        self.raw.rtp(packet)
+        second = marker | self.payload_type
+        self.raw.send_rtp(0x80 | padding, second, out_seq, out_ts, self.ssrc, payload)
         if self.history:
-            self.history[out_seq % HISTORY] = packet
+            self.history[out_seq % HISTORY] = (out_seq, out_ts, 0x80 | padding, second, payload)
         if (out_seq - self.last_seq) & 0xFFFF < 0x8000:  # a retransmission arrives late: keep the newest
             self.last_seq = out_seq
             self.last_ts = out_ts
@@ -258,26 +291,37 @@ class Slot:
         self.packets += 1
         self.octets += len(payload)
 
-    def feedback(self, packet: Any) -> bool:
-        kind = internals.classify_feedback(packet)
-        if kind is None:
-            return False
-        what, lost = kind
-        if what == "keyframe":
-            if self.source is not None:
-                self.source.request_keyframe()
-            return True
+    def keyframe_requested(self) -> None:
+        """The viewer sent a PLI or FIR for this slot: the publisher is asked (at most every 0.25 s)."""
+        if self.source is not None:
+            self.source.request_keyframe()
+
+    def retransmit(self, lost: list[int]) -> None:
+        """Answer the viewer's NACK from this slot's history (video only)."""
+        if not self.history:
+            return
         for seq in lost:
-            if self.history:
-                old = self.history[seq % HISTORY]
-                if old is not None and (old[2] << 8 | old[3]) == seq:
-                    self.raw.rtp(old)
-                    self.retransmitted += 1
-        return True
+            old = self.history[seq % HISTORY]
+            if old is not None and old[0] == seq:
+                _, timestamp, first, second, payload = old
+                self.raw.send_rtp(first, second, seq, timestamp, self.ssrc, payload)
+                self.retransmitted += 1
+
+    def reported(self, block: rtcp.ReportBlock, now: float) -> None:
+        self.fraction_lost = block.fraction_lost
+        if block.lsr and block.lsr == self.last_sr:
+            rtt = now - self.last_sr_at - block.dlsr / 65536
+            if 0 <= rtt < 10:
+                self.rtt = rtt if self.rtt is None else 0.875 * self.rtt + 0.125 * rtt
+
+    def sender_report(self, now: float, blocks: list[rtcp.ReportBlock] | None = None) -> bytes:
+        """This slot's SR (only for a slot that has sent); its RTP time extrapolated from the last packet."""
+        ntp = rtcp.ntp_time(now)
+        self.last_sr, self.last_sr_at = (ntp >> 16) & 0xFFFFFFFF, now
+        rtp_timestamp = self.last_ts + int((now - self.at) * self.clock)
+        return rtcp.sender_report(self.ssrc, ntp, rtp_timestamp, self.packets, self.octets, blocks)
 
     def tick(self) -> None:
-        if self.packets:
-            internals.set_sender_report(self.sender, self.last_ts, self.at, self.packets, self.octets)
         if self.waiting and self.source is not None and time.monotonic() - self.keyframes_waited > 1.0:
             self.keyframes_waited = time.monotonic()
             self.source.request_keyframe(force=True)

@@ -50,6 +50,7 @@ from aiortc.rtcconfiguration import RTCBundlePolicy
 from aiortc.sdp import SessionDescription, candidate_from_sdp
 
 from rtc import _aiortc_internals as internals
+from rtc import rtcp
 from rtc.forward import Slot, Source
 from rtc.lastn import SpeakerOrder, choose_tiles
 from rtc.recording import SessionRecording
@@ -183,8 +184,11 @@ class Peer:
         self.by_ssrc: dict[int, Source] = {}
         self.by_rtx: dict[int, Source] = {}
         self.slots: dict[str, list[Slot]] = {"audio": [], "video": []}
+        self.by_slot_ssrc: dict[int, Slot] = {}
         self.raw: internals.RawSender | None = None
         self.rtcp_ssrc = 0
+        self.cname = b""
+        self.remb: tuple[int, float] | None = None  # the viewer's last REMB (bits/s) and when it came
         self.joined = time.time()
         self.closed = False
 
@@ -196,13 +200,59 @@ class Peer:
         elif (source := self.by_rtx.get(ssrc)) is not None:
             source.on_rtp(plain, rtx=True)
 
+    def on_rtcp(self, plain: bytes) -> None:
+        """What the participant's browser reports: about its own streams (SR), about our slots (RR, NACK,
+        PLI, FIR) and its bandwidth (REMB)."""
+        now = time.time()
+        for item in rtcp.parse(plain):
+            if isinstance(item, rtcp.SenderInfo | rtcp.Receiver):
+                if isinstance(item, rtcp.SenderInfo) and (source := self.by_ssrc.get(item.ssrc)) is not None:
+                    source.sender_report(item.ntp_middle, now)
+                for block in item.blocks:
+                    if (slot := self.by_slot_ssrc.get(block.ssrc)) is not None:
+                        slot.reported(block, now)
+            elif isinstance(item, rtcp.Nack):
+                if (slot := self.by_slot_ssrc.get(item.media_ssrc)) is not None:
+                    slot.retransmit(item.lost)
+            elif isinstance(item, rtcp.KeyframeRequest):
+                for ssrc in item.media_ssrcs:
+                    if (slot := self.by_slot_ssrc.get(ssrc)) is not None:
+                        slot.keyframe_requested()
+            elif isinstance(item, rtcp.Remb):
+                self.remb = (item.bitrate, now)
+
     def nack(self, ssrc: int, lost: list[int]) -> None:
         if self.raw is not None:
-            self.raw.rtcp(internals.nack(self.rtcp_ssrc, ssrc, lost))
+            self.raw.rtcp(rtcp.nack(self.rtcp_ssrc, ssrc, lost) + self._sdes())
 
     def request_keyframe(self, ssrc: int) -> None:
         if self.raw is not None:
-            self.raw.rtcp(internals.pli(self.rtcp_ssrc, ssrc))
+            self.raw.rtcp(rtcp.pli(self.rtcp_ssrc, ssrc) + self._sdes())
+
+    def _sdes(self) -> bytes:
+        return rtcp.sdes_cname(self.rtcp_ssrc, self.cname)
+
+    def reports(self, remb_bps: int) -> list[bytes]:
+        """This connection's compound RTCP for one interval (RFC 3550 6.1, RFC 8108 5.3).
+
+        An SR for every slot that has sent something (none for idle slots), the first carrying the
+        reception reports about what the participant publishes; an RR instead when no slot has sent;
+        one SDES CNAME; a REMB for the published video. Split only if it outgrows one datagram.
+        """
+        now = time.time()
+        blocks = [s.report_block(now) for s in self.sources.values() if s.ssrc]
+        packets = [
+            slot.sender_report(now, blocks if i == 0 else None)
+            for i, slot in enumerate(s for kind in ("video", "audio") for s in self.slots[kind] if s.packets)
+        ]
+        if not packets and not blocks:
+            return []
+        if not packets:
+            packets = [rtcp.receiver_report(self.rtcp_ssrc, blocks)]
+        if blocks:
+            packets.append(rtcp.remb(self.rtcp_ssrc, remb_bps, [b.ssrc for b in blocks]))
+        first_ssrc = int.from_bytes(packets[0][4:8], "big")
+        return rtcp.compound(packets, rtcp.sdes_cname(first_ssrc, self.cname))
 
     async def close(self) -> None:
         if self.closed:
@@ -487,6 +537,7 @@ class MediaServer:
             raise BadOffer("an offer is already being answered")
         await pc.setRemoteDescription(RTCSessionDescription(sdp=shape.sdp, type="offer"))
         for transceiver in pc.getTransceivers():
+            internals.silence_sender_rtcp(transceiver.sender)
             if transceiver.mid is None:
                 continue
             if not internals.restrict_codecs(transceiver):
@@ -502,7 +553,7 @@ class MediaServer:
             dtls = internals.dtls_transport(pc)
             assert dtls is not None
             peer.raw = internals.RawSender(dtls)
-            internals.intercept_srtp(dtls, peer.on_rtp)
+            internals.intercept_srtp(dtls, peer.on_rtp, peer.on_rtcp)
             internals.refuse_checks_from_elsewhere(dtls)
         peer.ufrag = shape.ufrag
         self._update_streams(peer, shape)
@@ -519,6 +570,8 @@ class MediaServer:
                 continue
             payload_type = media.rtp.codecs[0].payloadType
             assert payload_type is not None
+            if not peer.cname and media.ssrc and media.ssrc[0].cname:
+                peer.cname = media.ssrc[0].cname.encode()
             kind = transceiver.kind
             if shape.publish.get(kind) == mid:
                 ssrcs = shape.ssrcs.get(mid, [])
@@ -551,9 +604,9 @@ class MediaServer:
                     ssrc=internals.sender_ssrc(transceiver.sender),
                     payload_type=payload_type,
                     raw=peer.raw,
-                    sender=transceiver.sender,
                 )
                 peer.slots[kind].append(slot)
+                peer.by_slot_ssrc[slot.ssrc] = slot
         if not peer.rtcp_ssrc:
             for transceiver in peer.pc.getTransceivers():
                 peer.rtcp_ssrc = internals.sender_ssrc(transceiver.sender)
@@ -594,7 +647,7 @@ class MediaServer:
             self._task = asyncio.get_running_loop().create_task(self._housekeeping())
 
     async def _housekeeping(self) -> None:
-        """4 Hz: speaking levels and last-N; 1 Hz: RTCP to publishers, SR counters, keyframe retries."""
+        """4 Hz: speaking levels and last-N; 1 Hz: one compound RTCP per connection, keyframe retries."""
         tick = 0
         while True:
             await asyncio.sleep(0.25)
@@ -631,9 +684,9 @@ class MediaServer:
             for source in peer.sources.values():
                 self._forwarded += source.take_forwarded()
                 source.tick()
-            reports = [s.report() for s in peer.sources.values() if s.ssrc]
-            if reports and peer.raw is not None:
-                peer.raw.rtcp(internals.receiver_report(peer.rtcp_ssrc, reports, self.config.remb_bps))
+            if peer.raw is not None:
+                for packet in peer.reports(self.config.remb_bps):
+                    peer.raw.rtcp(packet)
             for kind in ("audio", "video"):
                 for slot in peer.slots[kind]:
                     slot.tick()

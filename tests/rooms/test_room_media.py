@@ -10,6 +10,7 @@ import pytest
 from channels.db import database_sync_to_async
 
 from evaluation import actions
+from evaluation.models import AuditEvent
 from tests.personas import build_cast
 from tests.rooms.media_support import join_media, peer, reply_to
 
@@ -79,7 +80,28 @@ async def test_only_the_host_pins_or_asks_someone_to_mute_and_the_request_reache
     assert ack["type"] == "ack"
     asked = await zhang.expect("rtc.please_mute")
     assert asked["data"]["by"] == "王主持"
-    assert await li.nothing(0.3)
+    assert asked["version"] == ack["version"]
+    # The others learn only that the audit trail moved on.
+    assert (await li.expect("hidden"))["version"] == ack["version"]
+
+
+async def test_the_hosts_request_to_mute_is_kept_in_the_audit_trail(cast_async, join, media_workers):
+    cast = cast_async
+    await media_workers()
+    host = await join(cast.host, cast.session.pk)
+    await host.expect("snapshot")
+    ack = await reply_to(host, {"type": "rtc.please_mute", "user": cast.zhang.pk})
+    assert ack["type"] == "ack"
+    refused = await reply_to(host, {"type": "rtc.please_mute", "user": cast.bidder_a_user.pk})
+    assert refused["type"] == "error"  # a bidder never joins the media
+
+    def audited() -> list[dict]:
+        events = AuditEvent.objects.filter(session=cast.session, kind="rtc.please_mute")
+        return [dict(e) for e in events.values("seq", "actor", "payload")]
+
+    (event,) = await database_sync_to_async(audited)()
+    assert event["seq"] == ack["version"] and event["actor"] == cast.host.pk
+    assert event["payload"] == {"to": f"u{cast.zhang.pk}", "user": cast.zhang.pk, "by": "王主持"}
 
 
 async def test_mute_state_reaches_the_room_and_a_late_joiner_gets_it_in_the_answer(cast_async, join, media_workers):

@@ -86,12 +86,11 @@ async def test_a_viewers_nack_is_answered_from_its_own_legs_history(server):
         dropped: set[int] = set()
 
         class Lossy:
-            def rtp(self, packet: bytes) -> None:
-                seq = (packet[2] << 8) | packet[3]
+            def send_rtp(self, first: int, second: int, seq: int, timestamp: int, ssrc: int, payload: bytes) -> None:
                 if seq % 5 == 0 and seq not in dropped and len(dropped) < 4:
                     dropped.add(seq)
                     return
-                real.rtp(packet)
+                real.send_rtp(first, second, seq, timestamp, ssrc, payload)
 
         slot.raw = Lossy()
         frames = await viewer.frames(mid, 30)

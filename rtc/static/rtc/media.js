@@ -472,7 +472,8 @@ export class MediaClient {
       case "rtc.please_mute":
         this.setMuted("audio", true);
         this.showRequest(fmt(this.s.asked_to_mute, { by: data.by ?? "" }));
-        break;
+        return false; // audited, so versioned: the room applies its version too
+
       default:
         break;
     }
