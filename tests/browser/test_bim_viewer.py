@@ -190,3 +190,45 @@ def test_a_mostly_hidden_view_is_sent_as_the_shown_few_and_one_too_large_is_held
     wu.locator("#show-all").click()
     expect(zheng.locator("#bim")).to_have_attribute("data-state", "ready")
     zheng.wait_for_function(f"({shown}).length > 200")
+
+
+# As FIND_PICKABLE, among the elements of one kind of drawing: "instanced" (a geometry FZK-Haus
+# repeats 42 times) or "merged" (the rest).
+FIND_PICKABLE_DRAWN = """(kind) => {
+  const v = window.bimViewer;
+  for (const [guid, items] of v.view.items) {
+    if (!items.every((item) => item[kind])) continue;
+    const p = v.screenPointOf(guid);
+    const hit = p && v.pick(p.x, p.y);
+    if (hit && hit.guid === guid) return { guid, x: p.x, y: p.y };
+  }
+  return null;
+}"""
+
+
+ISOLATE_DRAWN = """(kind) => {
+  const v = window.bimViewer.view;
+  v.isolate([...v.items].filter(([, items]) => items.every((item) => item[kind])).map(([guid]) => guid));
+}"""
+
+
+def test_instanced_and_merged_elements_are_picked_hidden_and_coloured_one_by_one(page, demo_server):
+    open_viewer(page, demo_server, "reviewer_wu")
+    for kind in ("instanced", "merged"):
+        # The instanced ones are rafters under the roof: the rest hidden, they can be seen and picked.
+        page.evaluate(ISOLATE_DRAWN, kind)
+        target = page.evaluate(FIND_PICKABLE_DRAWN, kind)
+        assert target is not None, f"no pickable {kind} element"
+        page.mouse.click(target["x"], target["y"])
+        expect(page.locator("#global-id")).to_have_text(target["guid"])
+        page.evaluate(CAPTURE)
+        page.evaluate(f"() => window.bimViewer.view.colour([{{ color: 'FF00FF', ids: ['{target['guid']}'] }}])")
+        page.evaluate("() => window.bimViewer.view.select([])")
+        assert page.evaluate(DIFF) > 0, f"colouring one {kind} element changed nothing"
+        page.evaluate(f"() => window.bimViewer.view.setHidden(['{target['guid']}'], true)")
+        hit = page.evaluate(f"() => window.bimViewer.pick({target['x']}, {target['y']})")
+        assert hit is None or hit["guid"] != target["guid"]
+        page.evaluate(f"() => window.bimViewer.view.setHidden(['{target['guid']}'], false)")
+        hit = page.evaluate(f"() => window.bimViewer.pick({target['x']}, {target['y']})")
+        assert hit["guid"] == target["guid"]
+        page.evaluate("() => { window.bimViewer.view.colour([]); window.bimViewer.view.showAll(); }")
