@@ -29,25 +29,30 @@ MAX_NACK = 64  # a larger hole is not asked for packet by packet: the viewers' P
 KEYFRAME_INTERVAL = 0.25  # at most this often a PLI to one publisher
 
 
-def vp8_keyframe_start(payload: bytes) -> bool:
-    """True if this VP8 RTP payload starts a keyframe (RFC 7741 descriptor, then the frame's P bit)."""
+def vp8_descriptor_size(payload: bytes) -> int:
+    """Bytes of the RFC 7741 payload descriptor that starts a VP8 RTP payload; 0 if it is malformed."""
     size = len(payload)
     if size < 2:
-        return False
-    first = payload[0]
-    if not first & 0x10 or first & 0x07:  # S bit and partition 0
-        return False
+        return 0
     offset = 1
-    if first & 0x80:
+    if payload[0] & 0x80:  # X: an extension byte follows
         extension = payload[1]
         offset = 2
-        if extension & 0x80:
+        if extension & 0x80:  # I: picture id, 7 or 15 bits (M)
             offset += 2 if offset < size and payload[offset] & 0x80 else 1
-        if extension & 0x40:
+        if extension & 0x40:  # L: TL0PICIDX
             offset += 1
-        if extension & 0x30:
+        if extension & 0x30:  # T or K: TID/Y/KEYIDX
             offset += 1
-    return offset < size and not payload[offset] & 0x01
+    return offset if offset < size else 0
+
+
+def vp8_keyframe_start(payload: bytes) -> bool:
+    """True if this VP8 RTP payload starts a keyframe (S bit, partition 0, then the frame's P bit clear)."""
+    if len(payload) < 2 or not payload[0] & 0x10 or payload[0] & 0x07:
+        return False
+    offset = vp8_descriptor_size(payload)
+    return offset > 0 and not payload[offset] & 0x01
 
 
 def audio_level(extensions: bytes, ext_id: int) -> int | None:
