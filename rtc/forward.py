@@ -27,6 +27,9 @@ CLOCK = {"audio": 48000, "video": 90000}
 HISTORY = 512
 MAX_NACK = 64  # a larger hole is not asked for packet by packet: the viewers' PLI brings a keyframe
 KEYFRAME_INTERVAL = 0.25  # at most this often a PLI to one publisher
+MIN_BITRATE = 150_000  # never ask a publisher's video for less (bits/s)
+REMB_FRESH = 5.0  # seconds a viewer's REMB counts
+AUDIO_BITRATE = 64_000  # added to the REMB for a publisher who also sends audio
 
 
 def vp8_descriptor_size(payload: bytes) -> int:
@@ -110,6 +113,7 @@ class Source:
         self.received_prior = 0
         self.last_sr = 0  # LSR: the middle 32 bits of the NTP time of the publisher's last SR
         self.last_sr_at = 0.0
+        self.loss_estimate: float | None = None  # bits/s, from the viewers' reported loss (video)
         self.missing: set[int] = set()
         self.lost = 0
         self.recovered = 0
@@ -203,6 +207,26 @@ class Source:
     def sender_report(self, ntp_middle: int, now: float) -> None:
         self.last_sr, self.last_sr_at = ntp_middle, now
 
+    def bandwidth(self, now: float, ceiling: int) -> int:
+        """What this video may use (bits/s): what its viewers can take, never above ``ceiling``.
+
+        1. Each viewer's REMB (its estimate for all the video it receives, shared by its streams)
+           counts while fresh; the lowest share wins: without simulcast, one stream serves all.
+        2. Loss the viewers report about their slot of this stream moves a loss-based estimate as
+           GCC's sender side does: above 10 % it backs off by half the loss, below 2 % it grows 8 %.
+        3. The result stays between ``MIN_BITRATE`` and ``ceiling``; with no viewer, ``ceiling`` (the
+           recording wants the best picture).
+        """
+        shares = [slot.remb_share for slot in self.slots if slot.remb_share and now - slot.remb_at < REMB_FRESH]
+        worst = max((slot.fraction_lost for slot in self.slots), default=0)
+        estimate = self.loss_estimate if self.loss_estimate is not None else float(ceiling)
+        if worst > 26:
+            estimate *= 1 - 0.5 * worst / 256
+        elif worst < 5:
+            estimate *= 1.08
+        self.loss_estimate = max(MIN_BITRATE, min(float(ceiling), estimate))
+        return int(max(MIN_BITRATE, min([ceiling, self.loss_estimate, *shares])))
+
     def report_block(self, now: float) -> rtcp.ReportBlock:
         """What the server, as this stream's receiver, reports to the publisher (RFC 3550 6.4.1, A.3)."""
         extended = self.cycles + self.highest_seq
@@ -256,6 +280,8 @@ class Slot:
         self.retransmitted = 0
         # What the viewer reports about this slot (its RR blocks); the SR it refers to.
         self.fraction_lost = 0
+        self.remb_share = 0  # the viewer's last REMB divided among the streams it names (bits/s)
+        self.remb_at = 0.0
         self.rtt: float | None = None
         self.last_sr = 0
         self.last_sr_at = 0.0
