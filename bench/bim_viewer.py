@@ -5,9 +5,14 @@ beforehand (so the page opens a cached model):
 
 - ``first_picture_ms``: the viewer page of each sample, from navigation to the first frame with the
   model drawn (``performance.now()`` at that frame), with the browser's cache cold and warm;
-- ``render``: draw calls and mean frame time (each frame waited for with readPixels) of FZK-Haus as
-  the viewer draws it (batched: one BatchedMesh per kind of material) and naively (the loader's scene,
-  one mesh per element and material), and of FZK-Haus repeated 8 × 8 (5,000-odd elements) both ways;
+- ``render``: draw calls, mean frame time (``ms``, each frame waited for with readPixels) and the
+  page's own time in ``render()`` per frame (``submitMs``: the JavaScript side, what a GPU would leave
+  of a frame) of FZK-Haus drawn three ways with the same renderer: ``instanced`` (the viewer's: an
+  InstancedMesh per repeated geometry, the rest merged per kind of material), ``batched`` (one
+  BatchedMesh per kind of material) and ``naive`` (the loader's scene, one mesh per element and
+  material), antialiasing forced on; the same for FZK-Haus repeated 8 × 8 (5,312 placed elements);
+  and that large model without antialiasing (``_noaa``, what the viewer does on software GL),
+  instanced against naive; ``ratio_ms*`` = naive / other (above 1: faster than naive);
 - ``follow_delay_ms``: the reviewer presents, the host follows; for each of N camera moves the time
   from the presenter's send (``sent_at``) to the follower's apply (both pages share the clock).
 
@@ -97,6 +102,7 @@ def render_figures(page: Any) -> dict[str, Any]:
     figures["elements"] = page.evaluate("window.bimViewer.view.items.size")
     figures["objects"] = page.evaluate(MESHES)
     figures["ms"] = round(figures["ms"], 2)
+    figures["submitMs"] = round(figures["submitMs"], 2)
     return figures
 
 
@@ -165,19 +171,23 @@ def run(browser: Any, base: str, found: dict[str, Any]) -> dict[str, Any]:
         log(f"{name}: first picture cold {cold} ms, warm {warm}")
     fzk = found["models"][next(k for k in found["models"] if k.startswith("A"))]
     render: dict[str, Any] = {}
-    for key, query in (
-        ("batched", ""),
-        ("naive", "&naive=1"),
-        (f"batched_{COPIES}x{COPIES}", f"&copies={COPIES}"),
-        (f"naive_{COPIES}x{COPIES}", f"&naive=1&copies={COPIES}"),
-    ):
+    large = f"_{COPIES}x{COPIES}"
+    variants = [(f"{mode}{size}", mode, size) for size in ("", large) for mode in ("instanced", "batched", "naive")]
+    variants += [(f"{mode}{large}_noaa", mode, f"{large}_noaa") for mode in ("instanced", "naive")]
+    for key, mode, size in variants:
+        query = f"&render={mode}" + (f"&copies={COPIES}" if size else "")
+        query += "&antialias=0" if "noaa" in size else "&antialias=1"
         open_model(page, f"{viewer}?model={fzk}{query}")
         render[key] = render_figures(page)
         log(f"{key}: {render[key]}")
-    for size in ("", f"_{COPIES}x{COPIES}"):
-        batched, naive = render[f"batched{size}"], render[f"naive{size}"]
-        render[f"ratio_calls{size}"] = round(naive["calls"] / batched["calls"], 1)
-        render[f"ratio_ms{size}"] = round(naive["ms"] / batched["ms"], 2)
+    for size in ("", large, f"{large}_noaa"):
+        naive = render[f"naive{size}"]
+        for mode in ("instanced", "batched"):
+            if f"{mode}{size}" in render:
+                other = render[f"{mode}{size}"]
+                render[f"ratio_calls_{mode}{size}"] = round(naive["calls"] / other["calls"], 1)
+                render[f"ratio_ms_{mode}{size}"] = round(naive["ms"] / other["ms"], 2)
+                render[f"ratio_submit_{mode}{size}"] = round(naive["submitMs"] / other["submitMs"], 2)
     host = signed_in(browser, base, "host_wang")
     delay = follow_delays(page, host, f"{viewer}?model={fzk}")
     log(f"follow: {delay}")

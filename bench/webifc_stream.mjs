@@ -9,9 +9,11 @@ const file = process.argv[2];
 const api = new WebIFC.IfcAPI();
 await api.Init(undefined, true);
 const data = readFileSync(file);
+const c0 = process.cpuUsage();
 const t0 = performance.now();
 const model = api.OpenModel(new Uint8Array(data), { COORDINATE_TO_ORIGIN: false });
 const t1 = performance.now();
+const c1 = process.cpuUsage();
 let meshes = 0;
 let placed = 0;
 let vertices = 0;
@@ -31,12 +33,15 @@ api.StreamAllMeshes(model, (mesh) => {
   }
 });
 const t2 = performance.now();
+const c2 = process.cpuUsage(c1);
 api.CloseModel(model);
 console.log(
   JSON.stringify({
     file,
     open_s: (t1 - t0) / 1000,
     geometry_s: (t2 - t1) / 1000,
+    open_cpu_s: (c1.user - c0.user + c1.system - c0.system) / 1e6,
+    geometry_cpu_s: (c2.user + c2.system) / 1e6,
     meshes,
     placed_geometries: placed,
     vertices,

@@ -1,9 +1,12 @@
 """The conversion's supervisor: runs ``bim_review/ifc.py`` in a child process per attempt and falls back.
 
-1. the fast kernel (``hybrid-cgal-simple-opencascade``); elements it fails on are retried with the
-   default kernel in the same child;
-2. if that child crashes, hangs past the timeout or runs out of memory: the default kernel alone;
-3. if that fails too: isolation, element by element, each announced before it is tried; the element a
+1. each element with the kernel its shape suits (``by-shape``: manifold for solids, the CGAL hybrid
+   for surface models, OpenCASCADE for surface models with openings); elements left empty are retried
+   with the default kernel in the same child;
+2. if that child crashes, hangs past the timeout or runs out of memory: the fast kernel
+   (``hybrid-cgal-simple-opencascade``) for everything, the same retry of empty elements;
+3. if that fails too: the default kernel alone;
+4. if that fails too: isolation, element by element, each announced before it is tried; the element a
    crash or hang happens on is left out and reported, and the child starts again without it.
 
 Then gltf-transform (npm) compresses the GLB with meshopt, keeping node names. Outputs are written in a
@@ -35,8 +38,12 @@ from bim_review import outputs
 
 # Bumped when the outputs' format changes, so the cache key changes with it.
 FORMAT_VERSION = 1
+BY_SHAPE = "by-shape"
+SOLID_KERNEL = "hybrid-manifold-opencascade"
 FAST_KERNEL = "hybrid-cgal-simple-opencascade"
 DEFAULT_KERNEL = "opencascade"
+# The children's kernels in order: the next one runs when a child crashes, hangs or runs out of memory.
+KERNEL_CHAIN = (BY_SHAPE, FAST_KERNEL, DEFAULT_KERNEL)
 EXIT_UNREADABLE = 3
 # Isolation gives up after this many elements that crash or hang the kernel.
 MAX_QUARANTINED = 8
@@ -97,7 +104,7 @@ class Attempts:
 # What shapes the outputs; the limits (time, memory, threads) do not, so they stay out of the key.
 SETTINGS_FINGERPRINT: dict[str, Any] = {
     "format": FORMAT_VERSION,
-    "kernels": [FAST_KERNEL, DEFAULT_KERNEL],
+    "kernels": [*KERNEL_CHAIN, SOLID_KERNEL],
     "meshopt": True,
 }
 
@@ -200,7 +207,7 @@ def _geometry(
 ) -> tuple[dict[str, Any], Attempts]:
     attempts = Attempts()
     base = [str(src), str(work), "--name", name, "--threads", str(limits.threads), "--memory-mb", str(limits.memory_mb)]
-    for kernel in (FAST_KERNEL, DEFAULT_KERNEL):
+    for kernel in KERNEL_CHAIN:
         run = run_child([*base, "--kernel", kernel], limits, on_progress, on_start)
         if run.returncode == 0:
             return json.loads((work / "child.json").read_text()), attempts

@@ -16,20 +16,21 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_GET
 
 from bim_review import issue_views, jobs
 from bim_review.models import BimModel
 from bim_review.outputs import SERVED
 from bim_review.sharing import PRESENTER_ROLES, VIEWER_ROLES
+from bim_review.views import members_may_see_models
 from evaluation.actions import record_sealed_access
-from evaluation.models import EvaluationSession, Phase
+from evaluation.models import EvaluationSession
 from evaluation.permissions import Role, bidder_names_visible, session_roles
-from evaluation.phases import COMMITTEE_OPEN
 
 MEMBER_ROLES = frozenset({Role.MEMBER, Role.LEADER})
 
@@ -60,6 +61,9 @@ UI_STRINGS: dict[str, Promise] = {
     "distance": _("距离：{d} 米"),
     "section_added": _("已添加剖切面"),
     "presenting": _("您正在主讲：其他人跟随您的视图。"),
+    "view_too_large": _(
+        "视图过大（{bytes} 字节，上限 {limit}），未发送给跟随者：请减少选中、着色或隐藏/显示列表中的构件。"
+    ),
     "following": _("正在跟随 {name} 的视图"),
     "not_following": _("未跟随主讲人"),
     "nobody_presents": _("目前无人主讲"),
@@ -84,12 +88,6 @@ def _viewer_roles(request: HttpRequest, session: EvaluationSession) -> frozenset
     if not roles & VIEWER_ROLES:
         raise PermissionDenied
     return roles
-
-
-def members_may_see_models(session: EvaluationSession) -> bool:
-    """Bid files open to the committee only after the declarations (DESIGN.md §2)."""
-    phase = session.return_phase if session.phase == Phase.SUSPENDED else session.phase
-    return phase not in COMMITTEE_OPEN
 
 
 def may_open_viewer(roles: frozenset[Role], session: EvaluationSession) -> bool:
@@ -117,6 +115,14 @@ def _model_entry(model: BimModel, names_visible: bool) -> dict[str, Any]:
     }
 
 
+def _session_models(request: HttpRequest, session: EvaluationSession) -> list[dict[str, Any]]:
+    roles = session_roles(request.user, session)
+    names_visible = bidder_names_visible(roles, session)
+    models = list(BimModel.objects.filter(bid__lot=session.lot).select_related("bid__bidder").order_by("bid", "id"))
+    jobs.ensure_started(models)
+    return [_model_entry(m, names_visible) for m in models]
+
+
 @login_required
 def viewer(request: HttpRequest, pk: int) -> HttpResponse:
     session = EvaluationSession.objects.select_related("lot__project").filter(pk=pk).first()
@@ -129,14 +135,13 @@ def viewer(request: HttpRequest, pk: int) -> HttpResponse:
         return render(request, "evaluation/session_sealed.html", {"session": session}, status=403)
     if not may_open_viewer(roles, session):
         return render(request, "bim_review/viewer_closed.html", {"session": session}, status=403)
-    names_visible = bidder_names_visible(roles, session)
-    models = list(BimModel.objects.filter(bid__lot=session.lot).select_related("bid__bidder").order_by("bid", "id"))
-    jobs.ensure_started(models)
     config = {
         "session": session.pk,
-        "models": [_model_entry(m, names_visible) for m in models],
+        "models": _session_models(request, session),
+        "models_url": reverse("bim_viewer_models", args=[session.pk]),
         "ws_path": f"/ws/sessions/{session.pk}/",
         "ping_seconds": settings.ROOM_PING_SECONDS,
+        "max_frame_bytes": settings.ROOM_MAX_FRAME_BYTES,
         "may_present": bool(roles & PRESENTER_ROLES),
         "may_give_floor": Role.HOST in roles,
         "login_url": f"{reverse('login')}?{urlencode({'next': request.get_full_path()})}",
@@ -150,6 +155,19 @@ def viewer(request: HttpRequest, pk: int) -> HttpResponse:
         "static_three": settings.STATIC_URL + "vendor/three/",
     }
     return render(request, "bim_review/viewer.html", context)
+
+
+@login_required
+@require_GET
+def viewer_models(request: HttpRequest, pk: int) -> JsonResponse:
+    """The page's list of models again (a model was attached while it was open), by the page's rules."""
+    session = EvaluationSession.objects.select_related("lot__project").filter(pk=pk).first()
+    if session is None:
+        raise PermissionDenied
+    roles = _viewer_roles(request, session)
+    if session.is_sealed or not may_open_viewer(roles, session):
+        raise PermissionDenied
+    return JsonResponse({"models": _session_models(request, session)})
 
 
 def viewer_links(roles: frozenset[Role], session: EvaluationSession) -> list[tuple[str, Promise, str]]:

@@ -1,10 +1,10 @@
 """The models' endpoints: upload, the list of a session's models, the outputs, a retry.
 
 Who reads a model (``readable``): through a session of the bid's lot, the host, reviewer and
-supervisor always; the committee's members once the bids are open for review (from the preliminary
-review on); a bidder only their own bid's models. A sealed session is read by nobody. The outputs are
-anonymous (bim_review/outputs.py); the original file name is listed only to host, reviewer and
-supervisor, and the raw IFC file is never served here.
+supervisor always; the committee's members once their declarations are made
+(``members_may_see_models``, the viewer page's rule too); a bidder only their own bid's models. A
+sealed session is read by nobody. The outputs are anonymous (bim_review/outputs.py); the original
+file name is listed only to host, reviewer and supervisor, and the raw IFC file is never served here.
 """
 
 from __future__ import annotations
@@ -25,11 +25,10 @@ from bim_review.models import BimModel, ConversionStatus
 from evaluation.exceptions import ProtocolError, Refused
 from evaluation.models import Bid, EvaluationSession, Phase
 from evaluation.permissions import Actor, Role, session_roles
-from evaluation.phases import REVIEW_PHASES, TERMINAL_PHASES
+from evaluation.phases import COMMITTEE_OPEN
 
 STAFF = frozenset({Role.HOST, Role.REVIEWER, Role.SUPERVISOR})
 COMMITTEE = frozenset({Role.MEMBER, Role.LEADER})
-COMMITTEE_PHASES = REVIEW_PHASES | {Phase.SIGNING} | TERMINAL_PHASES
 STATUS_OF_REFUSAL = {"forbidden": 403, "not_found": 404, "conflict": 409, "wrong_phase": 409}
 
 
@@ -37,12 +36,19 @@ def _error(reason: str, status: int) -> JsonResponse:
     return JsonResponse({"error": reason}, status=status)
 
 
+def members_may_see_models(session: EvaluationSession) -> bool:
+    """Bid files open to the committee only after the declarations (DESIGN.md §2); a suspended
+    session keeps the rule of the phase it returns to. The one rule of the outputs and the viewer."""
+    phase = session.return_phase if session.phase == Phase.SUSPENDED else session.phase
+    return phase not in COMMITTEE_OPEN
+
+
 def _may_read(roles: frozenset[Role], session: EvaluationSession, bid: Bid, user: Actor) -> bool:
     if session.is_sealed:
         return False
     if roles & STAFF:
         return True
-    if roles & COMMITTEE and session.phase in COMMITTEE_PHASES:
+    if roles & COMMITTEE and members_may_see_models(session):
         return True
     return Role.BIDDER in roles and user.pk is not None and bid.bidder.users.filter(pk=user.pk).exists()
 

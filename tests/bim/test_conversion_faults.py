@@ -46,8 +46,9 @@ def test_a_killed_conversion_is_failed_with_a_reason_and_a_retry_converts_it(que
     queued.refresh_from_db()
     assert queued.status == ConversionStatus.FAILED
     assert "killed by SIGKILL" in queued.failure_reason
-    # Fast kernel, default kernel, then isolation: three children, each killed; this process goes on.
-    assert len(started) == 3
+    # By shape, fast kernel, default kernel, then isolation: four children, each killed; this process
+    # goes on.
+    assert len(started) == 4
     assert not outputs.output_dir(queued.cache_key).exists()
     assert cast.session.__class__.objects.filter(pk=cast.session.pk).exists()
 

@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 
 from bim_review.models import BimModel
-from bim_review.viewer import members_may_see_models
+from bim_review.views import members_may_see_models
 from evaluation.models import AuditEvent, EvaluationSession, Phase
 from evaluation.opening import import_opening_record
 from tests.bim.issue_support import HOUSE, add_model, bid_of
@@ -18,8 +18,11 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def with_model(cast) -> tuple[Cast, BimModel]:
-    """The personas' session, still scheduled, with bid A's model on file."""
+def with_model(cast, settings) -> tuple[Cast, BimModel]:
+    """The personas' session, still scheduled, with bid A's model on file, queued: listing it starts
+    no conversion thread (the page's own job in the server), which would outlive the test and its
+    database (the conversion itself is tested in test_conversion*.py)."""
+    settings.EVAL_BIM_RUNNER = "worker"
     import_opening_record(cast.lot, opening_json(cast), cast.host)
     return cast, add_model(bid_of(cast, cast.bidder_a.name), HOUSE, name="甲建设集团-投标模型.ifc")
 
@@ -63,6 +66,24 @@ def test_experts_see_the_models_only_once_their_declarations_are_made(client, wi
     assert "回避声明" in closed.content.decode()
     advance_to(cast, Phase.PRELIMINARY_REVIEW)
     assert open_viewer(client, cast.zhang, cast.session).status_code == 200
+
+
+def test_an_expert_reads_the_model_files_exactly_when_the_viewer_page_opens(client, with_model):
+    cast, model = with_model
+    glb = reverse("bim_model_file", args=[model.pk, "model.glb"])
+    login_verified(client, cast.zhang)
+    seen = []
+    for phase in (Phase.DECLARATIONS, Phase.LEADER_ELECTION, Phase.PRELIMINARY_REVIEW):
+        advance_to(cast, phase)
+        page = client.get(reverse("bim_viewer", args=[cast.session.pk])).status_code
+        # 409: readable, not converted yet (nothing converts here); 403: not readable.
+        files = client.get(glb).status_code
+        seen.append((phase, page == 200, files == 409))
+    assert seen == [
+        (Phase.DECLARATIONS, False, False),
+        (Phase.LEADER_ELECTION, True, True),
+        (Phase.PRELIMINARY_REVIEW, True, True),
+    ]
 
 
 @pytest.mark.parametrize(
@@ -126,3 +147,19 @@ def test_the_session_page_links_the_viewer_only_when_the_lot_has_models(client, 
     add_model(bid_of(cast, cast.bidder_a.name), HOUSE)
     page = client.get(reverse("session_detail", args=[cast.session.pk])).content.decode()
     assert reverse("bim_viewer", args=[cast.session.pk]) in page
+
+
+def test_the_page_s_model_list_is_served_again_by_the_page_s_own_rules(client, with_model):
+    """What the open page fetches when a model is attached (bim.model_attached): the same entries."""
+    cast, model = with_model
+    url = reverse("bim_viewer_models", args=[cast.session.pk])
+    login_verified(client, cast.wu)
+    listed = client.get(url).json()["models"]
+    assert listed == config_of(client.get(reverse("bim_viewer", args=[cast.session.pk])))["models"]
+    assert [m["id"] for m in listed] == [model.pk]
+    client.logout()
+    login_verified(client, cast.zhang)  # an expert before the declarations
+    assert client.get(url).status_code == 403
+    client.logout()
+    login_verified(client, cast.bidder_a_user)
+    assert client.get(url).status_code == 403

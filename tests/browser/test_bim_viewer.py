@@ -74,7 +74,7 @@ def test_the_viewer_loads_fzk_haus_and_a_click_on_an_element_shows_its_global_id
     page.mouse.click(target["x"], target["y"])
     expect(page.locator("#global-id")).to_have_text(target["guid"])
     expect(page.locator("#properties")).to_have_attribute("data-guid", target["guid"])
-    # The drawn model is batched: a handful of draw calls, not one per element.
+    # Repeated geometry is instanced and the rest merged: a handful of draw calls, not one per element.
     assert int(page.locator("#stats").get_attribute("data-calls")) <= 4
 
     # Only the picked element stays; the tree's box of its storey follows.
@@ -146,3 +146,47 @@ def test_the_presenter_s_viewpoint_reaches_a_follower_who_may_stop_and_come_back
     zheng.locator("#follow").click()
     expect(zheng.locator("#sections .section")).to_have_count(0)
     expect(zheng.locator("#share-status")).to_have_attribute("data-mode", "following")
+
+
+def test_a_mostly_hidden_view_is_sent_as_the_shown_few_and_one_too_large_is_held_back_with_a_reason(
+    new_page, demo_server
+):
+    wu, zheng = new_page(), new_page()
+    open_viewer(wu, demo_server, "reviewer_wu")
+    open_viewer(zheng, demo_server, "supervisor_zheng")
+    wu.locator("#present").click()
+    expect(wu.locator("#share-status")).to_have_attribute("data-mode", "presenting")
+    # Duplex (bid B): 215 elements, enough for a view over the room's 8 KiB frame limit.
+    duplex = wu.evaluate(
+        "() => [...document.querySelectorAll('#model-select option')].find((o) => o.text.startsWith('B')).value"
+    )
+    wu.locator("#model-select").select_option(duplex)
+    for page in (wu, zheng):
+        expect(page.locator("#bim")).to_have_attribute("data-model", duplex, timeout=CONVERSION_MS)
+        expect(page.locator("#bim")).to_have_attribute("data-state", "ready", timeout=CONVERSION_MS)
+
+    # One element isolated: BCF's visibility model lists the one shown, not the 214 hidden.
+    target = wu.evaluate(FIND_PICKABLE, ["IfcWall"])
+    wu.mouse.click(target["x"], target["y"])
+    wu.locator("#isolate-selection").click()
+    viewpoint = wu.evaluate("window.bimViewer.getViewpoint()")
+    assert viewpoint["default_visibility"] is False and viewpoint["hidden"] == [target["guid"]]
+    shown = "window.bimViewer.view.guids().filter((g) => !window.bimViewer.view.hidden.has(g))"
+    expect(zheng.locator("#global-id")).to_have_text(target["guid"])
+    assert zheng.evaluate(shown) == [target["guid"]]
+
+    # Every element selected and coloured: no visibility model shortens that; the view stays with the
+    # presenter, who is told why, and the follower keeps the last view that fitted.
+    wu.evaluate("""() => { const v = window.bimViewer.view; const all = v.guids();
+                    v.colour([{ color: "E53935", ids: all }]); v.select(all); }""")
+    expect(wu.locator("#share-status")).to_have_attribute("data-error", "too_large")
+    expect(wu.locator("#share-status")).to_contain_text("视图过大")
+    zheng.wait_for_timeout(500)
+    assert zheng.evaluate("window.bimViewer.view.colours.size") == 0
+    expect(wu.locator("#share-status")).to_have_attribute("data-connection", "connected")
+    # Back under the limit, the view goes out again.
+    wu.evaluate("() => { window.bimViewer.view.colour([]); window.bimViewer.view.select([]); }")
+    expect(wu.locator("#share-status")).to_have_attribute("data-error", "")
+    wu.locator("#show-all").click()
+    expect(zheng.locator("#bim")).to_have_attribute("data-state", "ready")
+    zheng.wait_for_function(f"({shown}).length > 200")

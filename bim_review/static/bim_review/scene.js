@@ -2,13 +2,19 @@
 // and everything that changes the picture — camera, visibility, colours, X-ray, section planes,
 // picking. Knows nothing of the page or the room.
 //
-// Batching: the GLB has one node per product (named by its GlobalId) and shares a mesh between
-// nodes that repeat the same geometry. Drawn as they are, that is one draw call per product and
-// material. Here every primitive goes into one THREE.BatchedMesh per kind of material (opaque,
-// transparent): each distinct geometry is uploaded once and each product is an instance with its
-// own matrix, colour and visibility, so the whole model is two draw calls where WEBGL_multi_draw is
-// available. ``naive: true`` keeps the loader's scene as it is, for the benchmark's comparison;
-// ``copies: n`` repeats the model n × n times side by side, the benchmark's stand-in for a large one.
+// Drawing: the GLB has one node per product (named by its GlobalId) and shares a mesh between nodes
+// that repeat the same geometry. Drawn as loaded, that is one draw call per product and material.
+// Here (``render: "instanced"``, the viewer's way):
+// - a geometry repeated at least INSTANCE_MIN times is one THREE.InstancedMesh: uploaded once, one
+//   matrix and colour per product in vertex attributes (hidden: a zero matrix);
+// - the rest is merged per kind of material (opaque, glass) into one mesh in model coordinates with a
+//   colour per vertex; each product keeps its index range (hidden: left out of the index, rebuilt
+//   before the next frame) and its vertex range (colour);
+// so the whole model is a few draw calls and the shaders do no more per vertex than the loader's.
+// ``render: "batched"`` (one THREE.BatchedMesh per kind of material: two draw calls, but matrices and
+// colours read from textures per vertex, which software GL pays for) and ``"naive"`` (the loader's
+// scene) stay for the benchmark's comparison, with the same renderer settings; ``copies: n`` repeats
+// the model n × n times side by side, the benchmark's stand-in for a large one.
 //
 // Frames: IFC and BCF are Z up, glTF is Y up. Viewpoints are given in IFC coordinates (metres, Z up):
 // ifc (x, y, z) = gl (x, -z, y).
@@ -23,6 +29,11 @@ const SELECTED = new THREE.Color(0x1e88e5);
 const XRAY_OPACITY = 0.12;
 const GLASS_OPACITY = 0.35;
 const DRAG_PIXELS = 4;
+// A geometry drawn at least this often is instanced (one draw call per material of it); below, its
+// copies are merged: a draw call per repeated window costs more than drawing the copies merged.
+const INSTANCE_MIN = 16;
+const HIDDEN_MATRIX = new THREE.Matrix4().makeScale(0, 0, 0);
+const SOFTWARE_GL = /swiftshader|llvmpipe|softpipe|software/i;
 
 export function toGl(v) {
   return new THREE.Vector3(v[0], v[2], -v[1]);
@@ -34,6 +45,16 @@ export function toIfc(v) {
 
 function round(x) {
   return Math.round(x * 1e6) / 1e6;
+}
+
+/** The name of the WebGL renderer this browser gives pages, from a throwaway context. */
+function rendererName() {
+  const gl = document.createElement("canvas").getContext("webgl2");
+  if (!gl) return "";
+  const info = gl.getExtension("WEBGL_debug_renderer_info");
+  const name = String(gl.getParameter(info ? info.UNMASKED_RENDERER_WEBGL : gl.RENDERER) ?? "");
+  gl.getExtension("WEBGL_lose_context")?.loseContext();
+  return name;
 }
 
 /** "RRGGBB" or "AARRGGBB" (BCF) → a THREE.Color (alpha ignored). */
@@ -64,23 +85,144 @@ function plainGeometry(source) {
   return geometry;
 }
 
-function surfaceMaterial(transparent) {
+function surfaceMaterial(transparent, vertexColors = false) {
   return new THREE.MeshLambertMaterial({
     color: 0xffffff,
     side: THREE.DoubleSide,
     flatShading: true,
+    vertexColors,
     transparent,
     opacity: transparent ? GLASS_OPACITY : 1,
     depthWrite: !transparent,
   });
 }
 
+/** Every drawn primitive of the loaded scene: { guid, mesh, colour, glass }. */
+function partsOf(scene) {
+  const parts = [];
+  scene.traverse((mesh) => {
+    if (!mesh.isMesh) return;
+    const guid = guidOf(mesh);
+    if (!guid) return;
+    const material = Array.isArray(mesh.material) ? mesh.material[0] : mesh.material;
+    parts.push({ guid, mesh, colour: material.color.clone(), glass: material.transparent || material.opacity < 1 });
+  });
+  return parts;
+}
+
+/** One mesh of many products' geometry in model coordinates, a colour per vertex, and per product
+ * its ranges so that hiding (the index) and colouring (the colours) stay per product. */
+class MergedParts {
+  constructor(parts, glass) {
+    let vertices = 0;
+    let indices = 0;
+    for (const part of parts) {
+      const geometry = part.mesh.geometry;
+      vertices += geometry.getAttribute("position").count;
+      indices += geometry.getIndex() ? geometry.getIndex().count : geometry.getAttribute("position").count;
+    }
+    const positions = new Float32Array(vertices * 3);
+    const colours = new Uint8Array(vertices * 3);
+    this.index = new Uint32Array(indices);
+    this.ranges = []; // per part: { guid, first, count (indices), vertex, vertices, box }
+    const point = new THREE.Vector3();
+    let v = 0;
+    let i = 0;
+    for (const part of parts) {
+      const geometry = part.mesh.geometry;
+      const position = geometry.getAttribute("position");
+      const index = geometry.getIndex();
+      const box = new THREE.Box3();
+      for (let k = 0; k < position.count; k++) {
+        point.fromBufferAttribute(position, k).applyMatrix4(part.mesh.matrixWorld);
+        point.toArray(positions, 3 * (v + k));
+        box.expandByPoint(point);
+      }
+      const count = index ? index.count : position.count;
+      for (let k = 0; k < count; k++) this.index[i + k] = v + (index ? index.getX(k) : k);
+      this.ranges.push({ guid: part.guid, first: i, count, vertex: v, vertices: position.count, box });
+      v += position.count;
+      i += count;
+    }
+    const geometry = new THREE.BufferGeometry();
+    geometry.setAttribute("position", new THREE.BufferAttribute(positions, 3));
+    geometry.setAttribute("color", new THREE.BufferAttribute(colours, 3, true));
+    geometry.setIndex(new THREE.BufferAttribute(this.index, 1));
+    geometry.computeBoundingBox();
+    geometry.computeBoundingSphere();
+    this.mesh = new THREE.Mesh(geometry, surfaceMaterial(glass, true));
+    this.mesh.userData.kind = glass ? "glass" : "opaque";
+    this.mesh.userData.merged = this;
+    this.hidden = new Set(); // range numbers
+    this.layout = this.ranges.map((r, n) => n); // range numbers in the current index's order
+    this.dirty = false;
+  }
+
+  setColour(n, colour) {
+    const range = this.ranges[n];
+    const colours = this.mesh.geometry.getAttribute("color");
+    for (let k = range.vertex; k < range.vertex + range.vertices; k++) colours.setXYZ(k, colour.r, colour.g, colour.b);
+    colours.needsUpdate = true;
+  }
+
+  setVisible(n, visible) {
+    if (visible) this.hidden.delete(n);
+    else this.hidden.add(n);
+    this.dirty = true;
+  }
+
+  /** The index of the visible ranges; run once before a frame, however many changed. */
+  update() {
+    if (!this.dirty) return;
+    this.dirty = false;
+    this.layout = this.ranges.map((r, n) => n).filter((n) => !this.hidden.has(n));
+    let total = 0;
+    for (const n of this.layout) total += this.ranges[n].count;
+    const index = total === this.index.length ? this.index : new Uint32Array(total);
+    if (index !== this.index) {
+      let at = 0;
+      for (const n of this.layout) {
+        const r = this.ranges[n];
+        index.set(this.index.subarray(r.first, r.first + r.count), at);
+        at += r.count;
+      }
+    }
+    this.mesh.geometry.setIndex(new THREE.BufferAttribute(index, 1));
+    this.starts = null;
+  }
+
+  /** The product a hit triangle (index of the current index buffer) belongs to. */
+  guidAt(faceIndex) {
+    if (!this.starts) {
+      let at = 0;
+      this.starts = this.layout.map((n) => {
+        const start = at;
+        at += this.ranges[n].count;
+        return start;
+      });
+    }
+    const target = faceIndex * 3;
+    let low = 0;
+    let high = this.starts.length - 1;
+    while (low < high) {
+      const mid = (low + high + 1) >> 1;
+      if (this.starts[mid] <= target) low = mid;
+      else high = mid - 1;
+    }
+    return this.ranges[this.layout[low]]?.guid ?? null;
+  }
+}
+
 export class ModelView {
-  constructor(canvas, { naive = false, copies = 1 } = {}) {
+  constructor(canvas, { render = "instanced", copies = 1, antialias = "auto" } = {}) {
     this.canvas = canvas;
-    this.naive = naive;
+    this.mode = ["instanced", "batched", "naive"].includes(render) ? render : "instanced";
     this.copies = Math.max(1, Math.min(copies, 40));
-    this.renderer = new THREE.WebGLRenderer({ canvas, antialias: !naive, preserveDrawingBuffer: true });
+    // The same renderer whatever the way of drawing, so the benchmark compares like with like.
+    // Multisampling costs software GL 3-4x per frame (bench/bim_viewer.py): off there, on elsewhere.
+    this.gpu = rendererName();
+    this.antialias = antialias === "auto" ? !SOFTWARE_GL.test(this.gpu) : Boolean(antialias);
+    this.renderer = new THREE.WebGLRenderer({ canvas, antialias: this.antialias, preserveDrawingBuffer: true });
     this.renderer.setPixelRatio(Math.min(window.devicePixelRatio || 1, 2));
     this.renderer.setClearColor(0xf4f6f8);
     this.scene = new THREE.Scene();
@@ -98,7 +240,9 @@ export class ModelView {
     this.root = new THREE.Group();
     this.scene.add(this.root);
     this.listeners = new Map();
-    this.items = new Map(); // GlobalId -> [{ batch, id, colour }] (naive: [{ mesh, colour }])
+    // GlobalId -> [{ colour, box, and one of: instanced, id | merged, n | batch, id | mesh }]
+    this.items = new Map();
+    this.merged = []; // MergedParts, updated before each frame
     this.selection = new Set();
     this.hidden = new Set();
     this.colours = new Map(); // GlobalId -> THREE.Color override (viewpoints, compare)
@@ -132,8 +276,9 @@ export class ModelView {
     this.clear();
     const scene = this.copies > 1 ? this.repeated(gltf.scene) : gltf.scene;
     scene.updateMatrixWorld(true);
-    if (this.naive) this.keepAsLoaded(scene);
-    else this.batch(scene);
+    if (this.mode === "naive") this.keepAsLoaded(scene);
+    else if (this.mode === "batched") this.batch(scene);
+    else this.instance(scene);
     this.box.setFromObject(this.root);
     if (this.box.isEmpty()) this.box.set(new THREE.Vector3(-1, -1, -1), new THREE.Vector3(1, 1, 1));
     this.fit();
@@ -165,6 +310,7 @@ export class ModelView {
       });
     }
     this.items.clear();
+    this.merged = [];
     this.selection.clear();
     this.hidden.clear();
     this.colours.clear();
@@ -184,6 +330,51 @@ export class ModelView {
       this.itemsOf(guid).push({ mesh, colour: source.color.clone() });
     });
     this.root.add(scene);
+  }
+
+  instance(scene) {
+    const parts = partsOf(scene);
+    const uses = new Map(); // geometry uuid -> parts drawing it
+    for (const part of parts) {
+      const key = `${part.mesh.geometry.uuid}/${part.glass ? "glass" : "opaque"}`;
+      if (!uses.has(key)) uses.set(key, []);
+      uses.get(key).push(part);
+    }
+    const single = { opaque: [], glass: [] };
+    for (const list of uses.values()) {
+      if (list.length < INSTANCE_MIN) {
+        for (const part of list) single[part.glass ? "glass" : "opaque"].push(part);
+        continue;
+      }
+      const geometry = plainGeometry(list[0].mesh.geometry);
+      geometry.computeBoundingBox();
+      const glass = list[0].glass;
+      const mesh = new THREE.InstancedMesh(geometry, surfaceMaterial(glass), list.length);
+      mesh.userData.kind = glass ? "glass" : "opaque";
+      mesh.userData.guids = [];
+      mesh.userData.matrices = [];
+      list.forEach((part, id) => {
+        mesh.setMatrixAt(id, part.mesh.matrixWorld);
+        mesh.setColorAt(id, part.colour);
+        mesh.userData.guids[id] = part.guid;
+        mesh.userData.matrices[id] = part.mesh.matrixWorld.clone();
+        const box = geometry.boundingBox.clone().applyMatrix4(part.mesh.matrixWorld);
+        this.itemsOf(part.guid).push({ instanced: mesh, id, colour: part.colour, box });
+      });
+      mesh.computeBoundingBox();
+      mesh.computeBoundingSphere();
+      this.root.add(mesh);
+    }
+    for (const [kind, list] of Object.entries(single)) {
+      if (list.length === 0) continue;
+      const merged = new MergedParts(list, kind === "glass");
+      merged.ranges.forEach((range, n) => {
+        merged.setColour(n, list[n].colour);
+        this.itemsOf(range.guid).push({ merged, n, colour: list[n].colour, box: range.box });
+      });
+      this.merged.push(merged);
+      this.root.add(merged.mesh);
+    }
   }
 
   batch(scene) {
@@ -264,6 +455,7 @@ export class ModelView {
   }
 
   renderNow() {
+    for (const merged of this.merged) merged.update();
     this.renderer.render(this.scene, this.camera);
     this.renders += 1;
     if (this.firstPictureAt === null && this.items.size > 0) {
@@ -280,14 +472,25 @@ export class ModelView {
     const calls = this.renderer.info.render.calls;
     const triangles = this.renderer.info.render.triangles;
     const start = performance.now();
+    let submit = 0; // the page's own time in render(): what a GPU would leave of a frame
     for (let i = 0; i < frames; i++) {
       this.camera.position.applyAxisAngle(new THREE.Vector3(0, 1, 0), 0.01);
       this.camera.lookAt(this.controls.target);
+      const before = performance.now();
       this.renderNow();
+      submit += performance.now() - before;
       gl.readPixels(0, 0, 1, 1, gl.RGBA, gl.UNSIGNED_BYTE, pixel);
     }
     const ms = (performance.now() - start) / frames;
-    return { calls, triangles, ms, multiDraw: Boolean(gl.getExtension("WEBGL_multi_draw")) };
+    return {
+      calls,
+      triangles,
+      ms,
+      submitMs: submit / frames,
+      antialias: this.antialias,
+      renderer: this.gpu,
+      multiDraw: Boolean(gl.getExtension("WEBGL_multi_draw")),
+    };
   }
 
   snapshot(type = "image/png") {
@@ -317,18 +520,18 @@ export class ModelView {
     const m = new THREE.Matrix4();
     const part = new THREE.Box3();
     for (const guid of guids) {
-      for (const item of this.items.get(guid) ?? []) {
-        if (item.batch) {
-          const info = item.batch._instanceInfo[item.id];
-          item.batch.getBoundingBoxAt(info.geometryIndex, part);
-          item.batch.getMatrixAt(item.id, m);
-          box.union(part.applyMatrix4(m));
-        } else {
-          box.union(part.setFromObject(item.mesh));
-        }
-      }
+      for (const item of this.items.get(guid) ?? []) box.union(this.itemBox(item, part, m));
     }
     if (!box.isEmpty()) this.fit(box);
+  }
+
+  itemBox(item, target, m) {
+    if (item.box) return target.copy(item.box);
+    if (item.batch) {
+      item.batch.getBoundingBoxAt(item.batch._instanceInfo[item.id].geometryIndex, target);
+      return target.applyMatrix4(item.batch.getMatrixAt(item.id, m));
+    }
+    return target.setFromObject(item.mesh);
   }
 
   /** Camera as the viewpoint JSON has it (IFC frame). */
@@ -370,7 +573,11 @@ export class ModelView {
     this.forEachItem(guids, (item, guid) => {
       if (hidden) this.hidden.add(guid);
       else this.hidden.delete(guid);
-      if (item.batch) item.batch.setVisibleAt(item.id, !hidden);
+      if (item.instanced) {
+        item.instanced.setMatrixAt(item.id, hidden ? HIDDEN_MATRIX : item.instanced.userData.matrices[item.id]);
+        item.instanced.instanceMatrix.needsUpdate = true;
+      } else if (item.merged) item.merged.setVisible(item.n, !hidden);
+      else if (item.batch) item.batch.setVisibleAt(item.id, !hidden);
       else item.mesh.visible = !hidden;
     });
     this.requestRender();
@@ -397,7 +604,11 @@ export class ModelView {
   paint(guids) {
     this.forEachItem(guids, (item, guid) => {
       const colour = this.selection.has(guid) ? SELECTED : (this.colours.get(guid) ?? item.colour);
-      if (item.batch) item.batch.setColorAt(item.id, colour);
+      if (item.instanced) {
+        item.instanced.setColorAt(item.id, colour);
+        item.instanced.instanceColor.needsUpdate = true;
+      } else if (item.merged) item.merged.setColour(item.n, colour);
+      else if (item.batch) item.batch.setColorAt(item.id, colour);
       else item.mesh.material.color.copy(colour);
     });
     this.requestRender();
@@ -436,7 +647,7 @@ export class ModelView {
     this.xray = on;
     this.root.traverse((o) => {
       if (!o.material) return;
-      const glass = o.isBatchedMesh ? o.userData.kind === "glass" : o.material.opacity < 1 && !o.userData.opaque;
+      const glass = o.userData.kind ? o.userData.kind === "glass" : o.material.opacity < 1 && !o.userData.opaque;
       o.material.transparent = on || glass;
       o.material.opacity = on ? XRAY_OPACITY : glass ? GLASS_OPACITY : 1;
       o.material.depthWrite = !(on || glass);
@@ -509,13 +720,21 @@ export class ModelView {
     const ndc = new THREE.Vector2(((x - rect.left) / rect.width) * 2 - 1, -((y - rect.top) / rect.height) * 2 + 1);
     const raycaster = new THREE.Raycaster();
     raycaster.setFromCamera(ndc, this.camera);
+    for (const merged of this.merged) merged.update();
     for (const hit of raycaster.intersectObjects(this.root.children, true)) {
       if (this.planes.some((plane) => plane.distanceToPoint(hit.point) < 0)) continue;
-      const guid = hit.object.isBatchedMesh ? hit.object.userData.guids[hit.batchId] : hit.object.userData.guid;
-      if (!hit.object.isBatchedMesh && !hit.object.visible) continue;
-      if (guid) return { guid, point: hit.point };
+      const guid = this.guidOfHit(hit);
+      if (guid && !this.hidden.has(guid) && hit.object.visible) return { guid, point: hit.point };
     }
     return null;
+  }
+
+  guidOfHit(hit) {
+    const o = hit.object;
+    if (o.isInstancedMesh) return o.userData.guids[hit.instanceId] ?? null;
+    if (o.userData.merged) return o.userData.merged.guidAt(hit.faceIndex);
+    if (o.isBatchedMesh) return o.userData.guids[hit.batchId] ?? null;
+    return o.userData.guid ?? null;
   }
 
   /** Screen position (CSS pixels, page coordinates) of an element's centre, for tests and tours. */
@@ -525,12 +744,7 @@ export class ModelView {
     const box = new THREE.Box3();
     const part = new THREE.Box3();
     const m = new THREE.Matrix4();
-    for (const item of items) {
-      if (item.batch) {
-        item.batch.getBoundingBoxAt(item.batch._instanceInfo[item.id].geometryIndex, part);
-        box.union(part.applyMatrix4(item.batch.getMatrixAt(item.id, m)));
-      } else box.union(part.setFromObject(item.mesh));
-    }
+    for (const item of items) box.union(this.itemBox(item, part, m));
     const p = box.getCenter(new THREE.Vector3()).project(this.camera);
     const rect = this.canvas.getBoundingClientRect();
     return { x: rect.left + ((p.x + 1) / 2) * rect.width, y: rect.top + ((1 - p.y) / 2) * rect.height };

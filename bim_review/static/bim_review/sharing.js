@@ -28,6 +28,7 @@ class ViewerRoomClient extends RoomClient {
   apply(frame) {
     if (frame.type === "bim.floor") this.state.floor = frame.data?.member ? frame.data : null;
     super.apply(frame);
+    if (frame.type === "bim.model_attached") this.onBim(frame);
   }
 }
 
@@ -39,16 +40,19 @@ export class Sharing {
    * @param {() => {model: number, viewpoint: object} | null} options.current the view to send
    * @param {(model: number, viewpoint: object) => Promise<void>} options.show apply a presenter's view
    * @param {(data: object) => void} options.onProgress a model's conversion moved on (bim.progress)
+   * @param {(data: object) => void} options.onAttached a model was attached to a bid of the lot
    */
-  constructor({ config, ui, current, show, onProgress }) {
+  constructor({ config, ui, current, show, onProgress, onAttached }) {
     this.config = config;
     this.onProgress = onProgress;
+    this.onAttached = onAttached;
     this.ui = ui;
     this.current = current;
     this.show = show;
     this.presenting = false;
     this.following = true;
     this.presenter = null; // { user, name } of the last view received
+    this.tooLarge = null; // bytes of the last view, when it was too large to send
     this.lastSent = 0;
     this.sendTimer = null;
     this.pending = null; // the newest view from the presenter not yet applied
@@ -119,7 +123,13 @@ export class Sharing {
     const view = this.current();
     if (!view || !this.presenting) return;
     this.lastSent = performance.now();
-    this.client.send({ type: "view", model: view.model, viewpoint: view.viewpoint, sent_at: Date.now() });
+    const frame = { type: "view", model: view.model, viewpoint: view.viewpoint, sent_at: Date.now() };
+    // The room refuses frames over its limit (and counts them against the socket): a view that
+    // does not fit stays here, and the presenter is told why, until one fits again.
+    const bytes = new TextEncoder().encode(JSON.stringify(frame)).length;
+    this.tooLarge = bytes > this.config.max_frame_bytes ? bytes : null;
+    if (this.tooLarge === null) this.client.send(frame);
+    this.render();
   }
 
   // --- following --------------------------------------------------------------------------------
@@ -138,6 +148,10 @@ export class Sharing {
     const data = frame.data ?? {};
     if (frame.type === "bim.progress") {
       this.onProgress(data);
+      return;
+    }
+    if (frame.type === "bim.model_attached") {
+      this.onAttached(data);
       return;
     }
     if (frame.type === "bim.view_sync") {
@@ -198,7 +212,10 @@ export class Sharing {
     const status = document.getElementById("share-status");
     const mode = this.presenting ? "presenting" : this.following ? "following" : "free";
     status.dataset.mode = mode;
-    if (this.presenting) status.textContent = this.ui.presenting;
+    status.dataset.error = this.presenting && this.tooLarge ? "too_large" : "";
+    if (this.presenting && this.tooLarge) {
+      status.textContent = fmt(this.ui.view_too_large, { bytes: this.tooLarge, limit: this.config.max_frame_bytes });
+    } else if (this.presenting) status.textContent = this.ui.presenting;
     else if (!this.following) status.textContent = this.ui.not_following;
     else if (this.presenter) status.textContent = fmt(this.ui.following, { name: this.presenter.name });
     else status.textContent = this.ui.nobody_presents;

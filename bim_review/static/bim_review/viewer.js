@@ -36,10 +36,12 @@ const params = new URLSearchParams(location.search);
 const root = document.getElementById("bim");
 const status = document.getElementById("model-status");
 
-// ?naive=1 and ?copies=N are the benchmark's (bench/bim_viewer.py): one mesh per element, a large model.
+// ?render=batched|naive, ?copies=N and ?antialias=0|1 are the benchmark's (bench/bim_viewer.py): other
+// ways of drawing, a large model, antialiasing forced off or on (by default: off on software GL).
 const view = new ModelView(document.getElementById("canvas"), {
-  naive: params.get("naive") === "1",
+  render: params.get("render") || "instanced",
   copies: Number(params.get("copies")) || 1,
+  antialias: { 0: false, 1: true }[params.get("antialias")] ?? "auto",
 });
 const panels = new Panels(view, ui, { onSelect: (ids, options) => select(ids, options) });
 const models = new Map(config.models.map((m) => [m.id, m]));
@@ -59,6 +61,19 @@ async function fetchJSON(url) {
 }
 
 // --- models -------------------------------------------------------------------------------------
+
+/** A model was attached while the page was open: the list again, by the page's rules; the first
+ * model is shown if there was none. */
+async function refreshModels() {
+  const { models: listed } = await fetchJSON(config.models_url);
+  for (const entry of listed) {
+    if (models.has(entry.id)) continue;
+    models.set(entry.id, entry);
+    config.models.push(entry);
+  }
+  renderModelChoices();
+  if (currentId === null && config.models.length) await loadModel(config.models[0].id);
+}
 
 function renderModelChoices() {
   const select = document.getElementById("model-select");
@@ -288,6 +303,7 @@ const sharing = new Sharing({
     else await loading;
     setViewpoint(viewpoint);
   },
+  onAttached: () => refreshModels().catch((error) => setStatus(`${ui.load_error}${error.message}`, "error")),
   onProgress(data) {
     const model = models.get(data.model);
     if (!model) return;
