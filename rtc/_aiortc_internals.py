@@ -17,7 +17,6 @@ What is touched:
 - ``RTCRtpSender._ssrc``; ``RTCRtpSender._run_rtcp`` (per instance, before the sender starts) and the
   private ``__started``, ``__rtcp_started``, ``__rtcp_exited`` it uses, so that aiortc sends no RTCP
   of its own for a subscriber's slots (the forwarder sends one compound report per subscriber);
-- ``aiortc.codecs.vpx.vp8_depayload`` for recording;
 - pylibsrtp 1.0.0's ``Session._srtp`` and its cffi ``lib.srtp_protect``/``srtp_protect_rtcp``, and
   the ``_sock`` of asyncio's datagram transport, so a forwarded packet is encrypted in place and
   sent without the copies and checks of the public paths (``RawSender``).
@@ -35,7 +34,6 @@ from typing import Any
 import aioice.ice
 import aiortc
 import pylibsrtp
-from aiortc.codecs.vpx import vp8_depayload
 from aiortc.mediastreams import MediaStreamTrack
 from aiortc.rtcdtlstransport import RTCDtlsTransport
 from aiortc.rtcrtpsender import RTCRtpSender
@@ -325,10 +323,6 @@ def restrict_codecs(transceiver: RTCRtpTransceiver) -> bool:
     ]
     transceiver._codecs = kept[:1] + rtx[:1]
     return True
-
-
-def depayload_vp8(payload: bytes) -> bytes:
-    return vp8_depayload(payload)
 
 
 # --- for the load generators of bench/rtc_room.py ------------------------------------------------

@@ -27,27 +27,35 @@ CLOCK = {"audio": 48000, "video": 90000}
 HISTORY = 512
 MAX_NACK = 64  # a larger hole is not asked for packet by packet: the viewers' PLI brings a keyframe
 KEYFRAME_INTERVAL = 0.25  # at most this often a PLI to one publisher
+MIN_BITRATE = 150_000  # never ask a publisher's video for less (bits/s)
+REMB_FRESH = 5.0  # seconds a viewer's REMB counts
+AUDIO_BITRATE = 64_000  # added to the REMB for a publisher who also sends audio
+
+
+def vp8_descriptor_size(payload: bytes) -> int:
+    """Bytes of the RFC 7741 payload descriptor that starts a VP8 RTP payload; 0 if it is malformed."""
+    size = len(payload)
+    if size < 2:
+        return 0
+    offset = 1
+    if payload[0] & 0x80:  # X: an extension byte follows
+        extension = payload[1]
+        offset = 2
+        if extension & 0x80:  # I: picture id, 7 or 15 bits (M)
+            offset += 2 if offset < size and payload[offset] & 0x80 else 1
+        if extension & 0x40:  # L: TL0PICIDX
+            offset += 1
+        if extension & 0x30:  # T or K: TID/Y/KEYIDX
+            offset += 1
+    return offset if offset < size else 0
 
 
 def vp8_keyframe_start(payload: bytes) -> bool:
-    """True if this VP8 RTP payload starts a keyframe (RFC 7741 descriptor, then the frame's P bit)."""
-    size = len(payload)
-    if size < 2:
+    """True if this VP8 RTP payload starts a keyframe (S bit, partition 0, then the frame's P bit clear)."""
+    if len(payload) < 2 or not payload[0] & 0x10 or payload[0] & 0x07:
         return False
-    first = payload[0]
-    if not first & 0x10 or first & 0x07:  # S bit and partition 0
-        return False
-    offset = 1
-    if first & 0x80:
-        extension = payload[1]
-        offset = 2
-        if extension & 0x80:
-            offset += 2 if offset < size and payload[offset] & 0x80 else 1
-        if extension & 0x40:
-            offset += 1
-        if extension & 0x30:
-            offset += 1
-    return offset < size and not payload[offset] & 0x01
+    offset = vp8_descriptor_size(payload)
+    return offset > 0 and not payload[offset] & 0x01
 
 
 def audio_level(extensions: bytes, ext_id: int) -> int | None:
@@ -105,6 +113,7 @@ class Source:
         self.received_prior = 0
         self.last_sr = 0  # LSR: the middle 32 bits of the NTP time of the publisher's last SR
         self.last_sr_at = 0.0
+        self.loss_estimate: float | None = None  # bits/s, from the viewers' reported loss (video)
         self.missing: set[int] = set()
         self.lost = 0
         self.recovered = 0
@@ -198,6 +207,26 @@ class Source:
     def sender_report(self, ntp_middle: int, now: float) -> None:
         self.last_sr, self.last_sr_at = ntp_middle, now
 
+    def bandwidth(self, now: float, ceiling: int) -> int:
+        """What this video may use (bits/s): what its viewers can take, never above ``ceiling``.
+
+        1. Each viewer's REMB (its estimate for all the video it receives, shared by its streams)
+           counts while fresh; the lowest share wins: without simulcast, one stream serves all.
+        2. Loss the viewers report about their slot of this stream moves a loss-based estimate as
+           GCC's sender side does: above 10 % it backs off by half the loss, below 2 % it grows 8 %.
+        3. The result stays between ``MIN_BITRATE`` and ``ceiling``; with no viewer, ``ceiling`` (the
+           recording wants the best picture).
+        """
+        shares = [slot.remb_share for slot in self.slots if slot.remb_share and now - slot.remb_at < REMB_FRESH]
+        worst = max((slot.fraction_lost for slot in self.slots), default=0)
+        estimate = self.loss_estimate if self.loss_estimate is not None else float(ceiling)
+        if worst > 26:
+            estimate *= 1 - 0.5 * worst / 256
+        elif worst < 5:
+            estimate *= 1.08
+        self.loss_estimate = max(MIN_BITRATE, min(float(ceiling), estimate))
+        return int(max(MIN_BITRATE, min([ceiling, self.loss_estimate, *shares])))
+
     def report_block(self, now: float) -> rtcp.ReportBlock:
         """What the server, as this stream's receiver, reports to the publisher (RFC 3550 6.4.1, A.3)."""
         extended = self.cycles + self.highest_seq
@@ -251,6 +280,8 @@ class Slot:
         self.retransmitted = 0
         # What the viewer reports about this slot (its RR blocks); the SR it refers to.
         self.fraction_lost = 0
+        self.remb_share = 0  # the viewer's last REMB divided among the streams it names (bits/s)
+        self.remb_at = 0.0
         self.rtt: float | None = None
         self.last_sr = 0
         self.last_sr_at = 0.0

@@ -51,7 +51,7 @@ from aiortc.sdp import SessionDescription, candidate_from_sdp
 
 from rtc import _aiortc_internals as internals
 from rtc import rtcp
-from rtc.forward import Slot, Source
+from rtc.forward import AUDIO_BITRATE, Slot, Source
 from rtc.lastn import SpeakerOrder, choose_tiles
 from rtc.recording import SessionRecording
 
@@ -220,6 +220,9 @@ class Peer:
                         slot.keyframe_requested()
             elif isinstance(item, rtcp.Remb):
                 self.remb = (item.bitrate, now)
+                named = [slot for ssrc in item.ssrcs if (slot := self.by_slot_ssrc.get(ssrc)) is not None]
+                for slot in named:
+                    slot.remb_share, slot.remb_at = item.bitrate // len(item.ssrcs), now
 
     def nack(self, ssrc: int, lost: list[int]) -> None:
         if self.raw is not None:
@@ -237,7 +240,8 @@ class Peer:
 
         An SR for every slot that has sent something (none for idle slots), the first carrying the
         reception reports about what the participant publishes; an RR instead when no slot has sent;
-        one SDES CNAME; a REMB for the published video. Split only if it outgrows one datagram.
+        one SDES CNAME; a REMB for what it publishes, from what its viewers report (``Source.bandwidth``).
+        Split only if it outgrows one datagram.
         """
         now = time.time()
         blocks = [s.report_block(now) for s in self.sources.values() if s.ssrc]
@@ -249,8 +253,10 @@ class Peer:
             return []
         if not packets:
             packets = [rtcp.receiver_report(self.rtcp_ssrc, blocks)]
-        if blocks:
-            packets.append(rtcp.remb(self.rtcp_ssrc, remb_bps, [b.ssrc for b in blocks]))
+        video = self.sources.get("video")
+        if video is not None and video.ssrc:
+            bitrate = video.bandwidth(now, remb_bps) + (AUDIO_BITRATE if "audio" in self.sources else 0)
+            packets.append(rtcp.remb(self.rtcp_ssrc, bitrate, [b.ssrc for b in blocks]))
         first_ssrc = int.from_bytes(packets[0][4:8], "big")
         return rtcp.compound(packets, rtcp.sdes_cname(first_ssrc, self.cname))
 

@@ -8,7 +8,9 @@ the first) and ``hash`` (SHA-256 of the entry's canonical JSON without ``hash``)
 the file name, its SHA-256 and size, its start and end (UTC and offset), frames and packets.
 
 Video segments start on a keyframe: when a segment is due to end, the publisher is asked for one and
-the segment is cut there. Files are closed, hashed and listed by one writer thread, in order.
+the segment is cut there. Video packets pass a short reorder window by sequence number first, so a
+retransmission that arrives after later packets still lands in its frame. Files are closed, hashed
+and listed by one writer thread, in order.
 ``verify_recording`` checks every entry's hash, the chain and every file's hash, and files not listed.
 """
 
@@ -31,7 +33,7 @@ from typing import Any
 
 import av
 
-from rtc import _aiortc_internals as internals
+from rtc.forward import vp8_descriptor_size
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +41,8 @@ MANIFEST = "manifest.jsonl"
 ZERO = "0" * 64
 CLOCK = {"audio": 48000, "video": 90000}
 GAP_SECONDS = 2.0
+REORDER_SECONDS = 0.3  # how long a missing video packet is waited for (a NACK's round trip and then some)
+REORDER_PACKETS = 128  # and at most this many later packets held meanwhile
 
 
 def _canonical(entry: dict[str, Any]) -> bytes:
@@ -168,6 +172,7 @@ class TrackRecorder:
         self.participant = participant
         self.kind = kind
         self.clock = CLOCK[kind]
+        self.time_base = Fraction(1, self.clock)
         self.container: Any = None
         self.stream: Any = None
         self.path: Path | None = None
@@ -176,7 +181,10 @@ class TrackRecorder:
         self.last_ts = 0
         self.frames = 0
         self.packets = 0
-        self.expected_seq: int | None = None
+        # The reorder window: video packets held by sequence number until the ones before them came.
+        self.next_seq: int | None = None
+        self.held: dict[int, tuple[int, int, bytes, bool, float]] = {}
+        self.gap_since: float | None = None
         self.frame: list[bytes] = []
         self.frame_ts: int | None = None
         self.frame_key = False
@@ -193,13 +201,47 @@ class TrackRecorder:
         if self.last_packet and now - self.last_packet > GAP_SECONDS:
             self.session.event("gap", participant=self.participant, kind=self.kind, start=self.last_packet, end=now)
             self._cut(self.last_packet)
+            self.next_seq, self.held, self.gap_since = None, {}, None
         self.last_packet = now
         self.packets += 1
         if self.kind == "audio":
             self._write(timestamp, payload, True, now)
             return
-        lost = self.expected_seq is not None and seq != self.expected_seq
-        self.expected_seq = (seq + 1) & 0xFFFF
+        if self.next_seq is None:
+            self.next_seq = seq
+        if (seq - self.next_seq) & 0xFFFF >= 0x8000:
+            return  # older than what was written already: a duplicate, or given up on
+        self.held[seq] = (timestamp, marker, payload, keyframe, now)
+        self._release(now)
+
+    def _release(self, now: float) -> None:
+        """Depacketize the held packets that follow on; give a missing one up after a while.
+
+        A retransmission the server asked for (NACK, then RTX) arrives after later packets: the
+        window waits for it up to ``REORDER_SECONDS`` or ``REORDER_PACKETS``, then skips it (the frame
+        it was part of is lost, and the recording waits for a keyframe).
+        """
+        assert self.next_seq is not None
+        skipped = False
+        while True:
+            while (packet := self.held.pop(self.next_seq, None)) is not None:
+                self._depacketize(*packet, lost=skipped)
+                skipped = False
+                self.next_seq = (self.next_seq + 1) & 0xFFFF
+            if not self.held:
+                self.gap_since = None
+                return
+            if self.gap_since is None:
+                self.gap_since = now
+            if len(self.held) <= REORDER_PACKETS and now - self.gap_since <= REORDER_SECONDS:
+                return
+            base = self.next_seq
+            self.next_seq = min(self.held, key=lambda s: (s - base) & 0xFFFF)
+            self.gap_since, skipped = None, True
+
+    def _depacketize(
+        self, timestamp: int, marker: int, payload: bytes, keyframe: bool, now: float, *, lost: bool
+    ) -> None:
         if lost or (self.frame_ts is not None and timestamp != self.frame_ts):
             self.frame, self.frame_ts = [], None
             if lost:
@@ -207,11 +249,11 @@ class TrackRecorder:
         if self.frame_ts is None:
             self.frame_ts = timestamp
             self.frame_key = keyframe
-        try:
-            self.frame.append(internals.depayload_vp8(payload))
-        except ValueError:
+        start = vp8_descriptor_size(payload)
+        if not start:
             self.frame, self.frame_ts = [], None
             return
+        self.frame.append(payload[start:])
         if marker:
             data = b"".join(self.frame)
             key = self.frame_key
@@ -231,7 +273,7 @@ class TrackRecorder:
                 return
         packet = av.Packet(data)
         packet.stream = self.stream
-        packet.time_base = Fraction(1, self.clock)
+        packet.time_base = self.time_base
         packet.pts = packet.dts = (timestamp - self.first_ts) & 0xFFFFFFFF
         if key and self.kind == "video":
             packet.is_keyframe = True

@@ -473,7 +473,6 @@ export class MediaClient {
         this.setMuted("audio", true);
         this.showRequest(fmt(this.s.asked_to_mute, { by: data.by ?? "" }));
         return false; // audited, so versioned: the room applies its version too
-
       default:
         break;
     }
