@@ -18,8 +18,11 @@ Files, written once per cache key by the conversion (``bim_review/convert.py``) 
                              "by_class": {...same...}}}, "units": {"length", "area", "volume"}}
         bboxes.json.gz       {GlobalId: [minx, miny, minz, maxx, maxy, maxz]} in the GLB's frame.
         summary.json         {"schema", "products_by_class" (in the GLB), "failed" [{"id", "class",
-                             "reason"}], "kernel", "timings" {stage: seconds}, "peak_rss_mb",
-                             "sizes" {file: bytes}, "ifcopenshell"}
+                             "reason"}], "kernel" (of the child that succeeded: "by-shape" first),
+                             "products_by_kernel", "clip_checks" {"checked", "agreed"},
+                             "retried_with_default_kernel", "fallbacks", "timings" {stage: seconds;
+                             "geometry_cpu": CPU seconds}, "peak_rss_mb", "sizes" {file: bytes},
+                             "ifcopenshell"}
 
 Everything above is anonymous: the IFC header's author, organisation and application, IfcOwnerHistory
 people and organisations and the file name are never written there, so experts in anonymous
