@@ -57,6 +57,9 @@ SURFACE_MODELS = ("IfcFaceBasedSurfaceModel", "IfcShellBasedSurfaceModel")
 # kernel's (``clips_agree``), else for the fast kernel. Agreement: volume to 0.01 %, box to 1 mm.
 CHECK_CLIP = "check-clip"
 CLIP_VOLUME_RTOL = 1e-4
+# Not a kernel: surface models whose openings miss them (``openings_miss``), for the fast kernel
+# without cutting.
+UNCUT = "uncut"
 CLIP_BOX_TOLERANCE_M = 0.001
 # Never drawn: spaces are volumes for the tree and the quantities, openings are cut from their hosts.
 EXCLUDED_CLASSES = ("IfcSpace", "IfcOpeningElement")
@@ -158,28 +161,76 @@ def kernel_for(product: ifcopenshell.entity_instance) -> str:
     return FAST_KERNEL
 
 
+def geometry_settings(*, cut_openings: bool = True) -> ifcopenshell.geom.settings:
+    settings = ifcopenshell.geom.settings()
+    for key, value in GEOMETRY_SETTINGS.items():
+        settings.set(key, value)  # type: ignore[arg-type]
+    settings.set("disable-opening-subtractions", not cut_openings)
+    return settings
+
+
+def _shapes(model: ifcopenshell.file, products: list[ifcopenshell.entity_instance], kernel: str) -> Iterator[Any]:
+    """Each product's shape by ``kernel``, openings left uncut."""
+    settings = geometry_settings(cut_openings=False)
+    iterator = ifcopenshell.geom.iterator(settings, model, 1, geometry_library=kernel, include=products)  # type: ignore[arg-type]
+    if not iterator.initialize():
+        return
+    while True:
+        yield iterator.get()
+        if not iterator.next():
+            break
+
+
+def openings_miss(model: ifcopenshell.file, products: list[ifcopenshell.entity_instance]) -> set[str]:
+    """The products none of whose openings touches them: cutting those openings cuts nothing.
+
+    Revit files attach openings to furniture far from it (duplex's eight tall cabinets hold openings
+    two metres below them); cutting them is a no-op that costs OpenCASCADE 40 ms a cabinet, the
+    only kernel that cuts a surface model. Compared: the world boxes of each product, uncut, and of
+    its openings (1 mm apart counts as touching).
+    """
+    openings = [rel.RelatedOpeningElement for p in products for rel in p.HasOpenings or ()]
+    boxes = {
+        shape.guid: _world_box(shape)
+        for kernel, items in ((FAST_KERNEL, products), (SOLID_KERNEL, openings))
+        for shape in _shapes(model, items, kernel)
+    }
+    missed = set()
+    for product in products:
+        own = boxes.get(product.GlobalId)
+        if own is None or not own.size:
+            continue
+        cutters = [boxes.get(rel.RelatedOpeningElement.GlobalId) for rel in product.HasOpenings or ()]
+        if all(box is not None and box.size and not _touch(own, box) for box in cutters):
+            missed.add(product.GlobalId)
+    return missed
+
+
+def _world_box(shape: Any) -> np.ndarray:
+    verts = np.frombuffer(shape.geometry.verts_buffer, dtype="d").reshape(-1, 3)
+    if not len(verts):
+        return np.empty(0)
+    matrix = np.asarray(ifcopenshell.util.shape.get_shape_matrix(shape), dtype=float)
+    world = verts @ matrix[:3, :3].T + matrix[:3, 3]
+    return np.concatenate([world.min(axis=0), world.max(axis=0)])
+
+
+def _touch(a: np.ndarray, b: np.ndarray, tolerance: float = 0.001) -> bool:
+    return bool(np.all(a[:3] <= b[3:] + tolerance) and np.all(b[:3] <= a[3:] + tolerance))
+
+
 def _volumes_and_boxes(
     model: ifcopenshell.file, products: list[ifcopenshell.entity_instance], kernel: str
 ) -> dict[str, tuple[float, np.ndarray]]:
     """Each product's mesh volume and box (its own frame), openings left uncut."""
-    settings = ifcopenshell.geom.settings()
-    for key, value in GEOMETRY_SETTINGS.items():
-        settings.set(key, value)  # type: ignore[arg-type]
-    settings.set("disable-opening-subtractions", True)
-    iterator = ifcopenshell.geom.iterator(settings, model, 1, geometry_library=kernel, include=products)  # type: ignore[arg-type]
     found: dict[str, tuple[float, np.ndarray]] = {}
-    if not iterator.initialize():
-        return found
-    while True:
-        shape = iterator.get()
+    for shape in _shapes(model, products, kernel):
         verts = np.frombuffer(shape.geometry.verts_buffer, dtype="d").reshape(-1, 3)
         faces = np.frombuffer(shape.geometry.faces_buffer, dtype=np.int32).reshape(-1, 3)
         if len(faces):
             a, b, c = verts[faces[:, 0]], verts[faces[:, 1]], verts[faces[:, 2]]
             volume = float(np.einsum("ij,ij->i", a, np.cross(b, c)).sum()) / 6
             found[shape.guid] = (volume, np.concatenate([verts.min(axis=0), verts.max(axis=0)]))
-        if not iterator.next():
-            break
     return found
 
 
@@ -423,9 +474,7 @@ class GeometryWriter:
 
     def __init__(self, model: ifcopenshell.file, path: Path) -> None:
         self.model = model
-        self.settings = ifcopenshell.geom.settings()
-        for key, value in GEOMETRY_SETTINGS.items():
-            self.settings.set(key, value)  # type: ignore[arg-type]
+        self.settings = geometry_settings()
         self.serializer = ifcopenshell.geom.serializers.gltf(str(path), self.settings)
         self.serializer.setFile(model)
         self.serializer.setUnitNameAndMagnitude("METER", 1.0)
@@ -435,6 +484,7 @@ class GeometryWriter:
         self.retried = 0  # elements the first kernel missed, given to the default kernel
         self.by_kernel: Counter[str] = Counter()  # elements written, by the kernel that made them
         self.clips = {"checked": 0, "agreed": 0}  # clipped solids with openings given to manifold
+        self.uncut = 0  # products drawn without cutting openings that miss them
 
     def run(
         self,
@@ -442,11 +492,14 @@ class GeometryWriter:
         include: list[ifcopenshell.entity_instance] | None,
         threads: int,
         report: tuple[float, float] | None = (0.0, 1.0),
+        cut_openings: bool = True,
     ) -> None:
         """Write what ``kernel`` makes of ``include`` (or of the whole model); ``report`` is the share
-        (start, width) of the geometry stage this pass covers, for progress, or None for silence."""
+        (start, width) of the geometry stage this pass covers, for progress, or None for silence;
+        ``cut_openings`` False only for products whose openings miss them (``openings_miss``)."""
+        settings = self.settings if cut_openings else geometry_settings(cut_openings=False)
         kwargs: dict[str, Any] = {"include": include} if include is not None else {"exclude": list(EXCLUDED_CLASSES)}
-        iterator = ifcopenshell.geom.iterator(self.settings, self.model, threads, geometry_library=kernel, **kwargs)  # type: ignore[arg-type]
+        iterator = ifcopenshell.geom.iterator(settings, self.model, threads, geometry_library=kernel, **kwargs)  # type: ignore[arg-type]
         if not iterator.initialize():
             return
         last = -1
@@ -509,11 +562,17 @@ def convert_geometry(
         for product in checked:
             groups[SOLID_KERNEL if product.GlobalId in agreed else FAST_KERNEL].append(product)
         writer.clips = {"checked": len(checked), "agreed": len(agreed)}
+        cut = groups.pop(DEFAULT_KERNEL, [])
+        missed = openings_miss(model, cut) if cut else set()
+        groups[DEFAULT_KERNEL] = [p for p in cut if p.GlobalId not in missed]
+        groups[UNCUT] = [p for p in cut if p.GlobalId in missed]
+        writer.uncut = len(groups[UNCUT])
         done = 0
-        for each in (SOLID_KERNEL, FAST_KERNEL, DEFAULT_KERNEL):
+        for each in (SOLID_KERNEL, FAST_KERNEL, UNCUT, DEFAULT_KERNEL):
             if groups[each]:
                 share = (done / len(wanted), len(groups[each]) / len(wanted))
-                writer.run(each, groups[each], threads, report=share)
+                kernel_of_group = FAST_KERNEL if each == UNCUT else each
+                writer.run(kernel_of_group, groups[each], threads, report=share, cut_openings=each != UNCUT)
                 done += len(groups[each])
         by_default = {p.GlobalId for p in groups[DEFAULT_KERNEL]}
     else:
@@ -595,6 +654,7 @@ def convert(
         "retried_with_default_kernel": writer.retried,
         "products_by_kernel": dict(sorted(writer.by_kernel.items())),
         "clip_checks": writer.clips,
+        "openings_missed": writer.uncut,
         "timings": {k: round(v, 3) for k, v in timings.items()},
         "peak_rss_mb": peak_rss_mb(),
         "ifcopenshell": version(),

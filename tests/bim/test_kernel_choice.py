@@ -65,6 +65,17 @@ def test_manifold_takes_a_clipped_wall_only_where_its_clipping_agrees_with_the_f
     assert ifc.clips_agree(duplex, party) == set()
 
 
+def test_openings_that_miss_their_element_are_not_cut_and_those_that_touch_it_are():
+    duplex, products = products_of("duplex.ifc")
+    cabinets = [p for p in products.values() if ifc.kernel_for(p) == ifc.DEFAULT_KERNEL]
+    # Revit's tall cabinets: each holds an opening two metres below it.
+    assert len(cabinets) == 8 and {p.Name.split(":")[0] for p in cabinets} == {"M_Tall Cabinet-Single Door(2)"}
+    assert ifc.openings_miss(duplex, cabinets) == {p.GlobalId for p in cabinets}
+    fzk, products = products_of("AC20-FZK-Haus.ifc")
+    windowed = [p for p in products.values() if p.is_a("IfcWallStandardCase") and p.HasOpenings]
+    assert windowed and ifc.openings_miss(fzk, windowed) == set()
+
+
 @pytest.mark.parametrize("name", ["AC20-FZK-Haus.ifc", "duplex.ifc"])
 def test_every_element_by_shape_has_opencascades_bounding_box_within_a_centimetre(name, convert_cached, tmp_path):
     path = sample(name)
@@ -82,3 +93,5 @@ def test_every_element_by_shape_has_opencascades_bounding_box_within_a_centimetr
     assert summary["products_by_kernel"][ifc.SOLID_KERNEL] > 0
     if name == "AC20-FZK-Haus.ifc":
         assert summary["clip_checks"] == {"checked": 2, "agreed": 2}
+    if name == "duplex.ifc":
+        assert summary["openings_missed"] == 8
