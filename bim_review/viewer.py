@@ -83,11 +83,14 @@ UI_STRINGS: dict[str, Promise] = {
 }
 
 
-def _viewer_roles(request: HttpRequest, session: EvaluationSession) -> frozenset[Role]:
-    roles = session_roles(request.user, session)
-    if not roles & VIEWER_ROLES:
+def _session_and_roles(request: HttpRequest, pk: int) -> tuple[EvaluationSession, frozenset[Role]]:
+    """The session and the viewer's roles in it; a missing session is refused like a foreign one,
+    so ids cannot be probed."""
+    session = EvaluationSession.objects.select_related("lot__project").filter(pk=pk).first()
+    roles = session_roles(request.user, session) if session is not None else frozenset()
+    if session is None or not roles & VIEWER_ROLES:
         raise PermissionDenied
-    return roles
+    return session, roles
 
 
 def may_open_viewer(roles: frozenset[Role], session: EvaluationSession) -> bool:
@@ -125,11 +128,7 @@ def _session_models(request: HttpRequest, session: EvaluationSession) -> list[di
 
 @login_required
 def viewer(request: HttpRequest, pk: int) -> HttpResponse:
-    session = EvaluationSession.objects.select_related("lot__project").filter(pk=pk).first()
-    # A missing session is refused like a foreign one, so ids cannot be probed.
-    if session is None:
-        raise PermissionDenied
-    roles = _viewer_roles(request, session)
+    session, roles = _session_and_roles(request, pk)
     if session.is_sealed:
         record_sealed_access(session, request.user, "BIM viewer")
         return render(request, "evaluation/session_sealed.html", {"session": session}, status=403)
@@ -161,10 +160,7 @@ def viewer(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def viewer_models(request: HttpRequest, pk: int) -> JsonResponse:
     """The page's list of models again (a model was attached while it was open), by the page's rules."""
-    session = EvaluationSession.objects.select_related("lot__project").filter(pk=pk).first()
-    if session is None:
-        raise PermissionDenied
-    roles = _viewer_roles(request, session)
+    session, roles = _session_and_roles(request, pk)
     if session.is_sealed or not may_open_viewer(roles, session):
         raise PermissionDenied
     return JsonResponse({"models": _session_models(request, session)})
