@@ -150,13 +150,14 @@ def kernel_for(product: ifcopenshell.entity_instance) -> str:
     manifold too); ``CHECK_CLIP`` for clipped solids with openings (``clips_agree`` decides); the fast
     kernel for the rest (surface models, clipped solids without openings, which it does quickly);
     OpenCASCADE for surface models with openings (CGAL leaves those empty: Revit's cabinets)."""
-    kinds = {_shape_kind(item) for item in body_items(product)}
+    items = list(body_items(product))
+    kinds = {_shape_kind(item) for item in items}
     if kinds == {"solid"}:
         return SOLID_KERNEL
     openings = bool(getattr(product, "HasOpenings", None))
     if kinds and kinds <= {"solid", "clipped"} and openings:
         return CHECK_CLIP
-    if openings and any(item.is_a(kind) for item in body_items(product) for kind in SURFACE_MODELS):
+    if openings and any(item.is_a(kind) for item in items for kind in SURFACE_MODELS):
         return DEFAULT_KERNEL
     return FAST_KERNEL
 

@@ -188,7 +188,6 @@ class Peer:
         self.raw: internals.RawSender | None = None
         self.rtcp_ssrc = 0
         self.cname = b""
-        self.remb: tuple[int, float] | None = None  # the viewer's last REMB (bits/s) and when it came
         self.joined = time.time()
         self.closed = False
 
@@ -219,10 +218,9 @@ class Peer:
                     if (slot := self.by_slot_ssrc.get(ssrc)) is not None:
                         slot.keyframe_requested()
             elif isinstance(item, rtcp.Remb):
-                self.remb = (item.bitrate, now)
-                named = [slot for ssrc in item.ssrcs if (slot := self.by_slot_ssrc.get(ssrc)) is not None]
-                for slot in named:
-                    slot.remb_share, slot.remb_at = item.bitrate // len(item.ssrcs), now
+                for ssrc in item.ssrcs:
+                    if (slot := self.by_slot_ssrc.get(ssrc)) is not None:
+                        slot.remb_share, slot.remb_at = item.bitrate // len(item.ssrcs), now
 
     def nack(self, ssrc: int, lost: list[int]) -> None:
         if self.raw is not None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -97,3 +98,14 @@ async def join_media(socket: Socket, pc: RTCPeerConnection) -> dict[str, Any]:
     assert reply["type"] == "rtc.answer", reply
     await pc.setRemoteDescription(RTCSessionDescription(sdp=reply["data"]["sdp"], type="answer"))
     return reply
+
+
+@asynccontextmanager
+async def in_media(socket: Socket) -> AsyncIterator[RTCPeerConnection]:
+    """A publishing peer joined through ``socket`` for the block's length, then closed."""
+    pc = peer(publish=True)
+    try:
+        await join_media(socket, pc)
+        yield pc
+    finally:
+        await pc.close()

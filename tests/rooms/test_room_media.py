@@ -12,7 +12,7 @@ from channels.db import database_sync_to_async
 from evaluation import actions
 from evaluation.models import AuditEvent
 from tests.personas import build_cast
-from tests.rooms.media_support import join_media, peer, reply_to
+from tests.rooms.media_support import in_media, join_media, peer, reply_to
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -129,9 +129,7 @@ async def test_a_removed_member_leaves_the_media_at_once(cast_async, join, media
     worker = await media_workers()
     chen = await join(cast.chen, cast.session.pk)
     await chen.expect("snapshot")
-    pc = peer(publish=True)
-    try:
-        await join_media(chen, pc)
+    async with in_media(chen):
         assert worker.server.load()["peers"] == 1
         await database_sync_to_async(
             lambda: actions.do_remove_member(cast.session.pk, cast.host, cast.member(cast.chen).pk, reason="离席")
@@ -142,8 +140,6 @@ async def test_a_removed_member_leaves_the_media_at_once(cast_async, join, media
                 break
             await asyncio.sleep(0.1)
         assert worker.server.load()["peers"] == 0
-    finally:
-        await pc.close()
 
 
 async def test_a_page_that_went_away_leaves_the_media_after_the_grace_unless_it_came_back(

@@ -10,7 +10,7 @@ from channels.layers import get_channel_layer
 
 from rtc import protocol as wire
 from tests.personas import build_cast
-from tests.rooms.media_support import join_media, peer, reply_to
+from tests.rooms.media_support import in_media, reply_to
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -43,12 +43,8 @@ async def test_malformed_offers_get_error_frames_and_the_socket_still_joins_afte
     await li.send({"id": "big", "type": "rtc.offer", "sdp": "v=0\r\n" + "a=x\r\n" * 20000})
     too_big = await li.expect("error")
     assert too_big["code"] == "too_large"
-    pc = peer(publish=True)
-    try:
-        await join_media(li, pc)
+    async with in_media(li):
         assert worker.server.load()["peers"] == 1
-    finally:
-        await pc.close()
 
 
 async def test_frames_out_of_order_are_refused_and_harm_nothing(cast_async, join, media_workers):
@@ -65,15 +61,11 @@ async def test_frames_out_of_order_are_refused_and_harm_nothing(cast_async, join
     assert left["type"] == "ack"  # leaving twice, or before joining, is no fault
     wrong = await reply_to(zhang, {"type": "rtc.candidate", "candidate": 5})
     assert wrong["code"] == "invalid"
-    pc = peer(publish=True)
-    try:
-        await join_media(zhang, pc)
+    async with in_media(zhang):
         garbage = await reply_to(zhang, {"type": "rtc.candidate", "candidate": "candidate:not a candidate"})
         assert garbage["code"] == "invalid"
         fine = await reply_to(zhang, {**candidate, "sdp_mid": "0", "sdp_mline_index": 0})
         assert fine["type"] == "ack"
-    finally:
-        await pc.close()
 
 
 async def test_requests_for_unknown_rooms_and_malformed_requests_get_error_replies_and_other_rooms_go_on(
@@ -99,9 +91,5 @@ async def test_requests_for_unknown_rooms_and_malformed_requests_get_error_repli
     # The worker still serves the real room.
     li = await join(cast.li, cast.session.pk)
     await li.expect("snapshot")
-    pc = peer(publish=True)
-    try:
-        await join_media(li, pc)
+    async with in_media(li):
         assert worker.server.load()["rooms"] == 1
-    finally:
-        await pc.close()
