@@ -173,6 +173,8 @@ def test_a_mostly_hidden_view_is_sent_as_the_shown_few_and_one_too_large_is_held
     assert viewpoint["default_visibility"] is False and viewpoint["hidden"] == [target["guid"]]
     shown = "window.bimViewer.view.guids().filter((g) => !window.bimViewer.view.hidden.has(g))"
     expect(zheng.locator("#global-id")).to_have_text(target["guid"])
+    # The pick's view may reach the follower before the isolating one: wait for the latter.
+    zheng.wait_for_function(f"({shown}).length === 1")
     assert zheng.evaluate(shown) == [target["guid"]]
 
     # Every element selected and coloured: no visibility model shortens that; the view stays with the
